@@ -1,0 +1,1 @@
+"""Query understanding, dialogue state, ranking and explanations over a Moodring index."""

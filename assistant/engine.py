@@ -1,0 +1,266 @@
+"""Search the index with a request: understand it, embed its semantic part, filter, re-rank and explain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from assistant.explain import explain, nearest_song_words
+from assistant.results import SearchResponse, SearchResult
+from assistant.understanding import QueryIntent, describe_years, understand
+from assistant.vocabulary import Vocabulary, load_concepts, tokens
+from index_builder.buckets import load_bucket_spec
+from index_builder.build import open_index
+from index_builder.embedding import Encoder
+from index_builder.errors import IndexMismatch, QueryError
+from index_builder.index_store import SongIndex
+from index_builder.model_store import resolve_model
+from index_builder.settings import Settings
+from index_builder.vector_index import search_index
+
+MAX_QUERY_CHARS = 500
+SOFT_MATCH_WEIGHT = 0.1
+"""Added to the cosine score, scaled by the share of soft (mood) wishes a song meets."""
+EXACT_SEARCH_LIMIT = 50_000
+"""Up to this many songs every request scores the whole catalogue, so filters never run out of candidates."""
+
+
+@dataclass
+class Constraint:
+    """One filter from a request, named so that an empty answer can say which filter emptied it."""
+
+    label: str
+    mask: np.ndarray
+
+
+class SearchEngine:
+    """Answers requests over one loaded index with the encoder that built it."""
+
+    def __init__(self, index: SongIndex, encoder: Encoder, settings: Settings) -> None:
+        if index.manifest.get("model_sha256") != encoder.weights_sha256:
+            raise IndexMismatch("The index was built with different model weights than the ones loaded.")
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        self.songs = index.songs
+        self.words: dict[str, np.ndarray] = {
+            name: np.array([buckets.word_for(v) for v in self.songs[name]], dtype=object)
+            for name, buckets in index.scheme.features.items()
+        }
+        spec = load_bucket_spec(settings.feature_words_path)
+        concepts = load_concepts(settings.prompts_dir / "query_concepts.toml", {k: v["words"] for k, v in spec.items()})
+        self.vocabulary = Vocabulary.build(concepts, self.songs["genre"], self.songs["artist"])
+        self._genre_text = np.array([f" {' '.join(tokens(g))} " for g in self.songs["genre"]], dtype=object)
+        self._credited = [
+            _credited_artists(a, t) for a, t in zip(self.songs["artist"], self.songs["title"], strict=True)
+        ]
+        self._word_vectors: dict[str, np.ndarray] | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        encoder: Encoder | None = None,
+        column_map: Mapping[str, str] | None = None,
+        rebuild: bool = True,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> SearchEngine:
+        """Load the model (unless given) and the index for ``settings``, building the index if needed."""
+        if encoder is None:
+            encoder = Encoder(resolve_model(settings.model_path, settings.model_cache_dir))
+        index = open_index(settings, encoder, column_map, rebuild=rebuild, on_progress=on_progress)
+        return cls(index, encoder, settings)
+
+    def understand(self, text: str) -> QueryIntent:
+        """Parse a request against this catalogue's vocabulary."""
+        return understand(text, self.vocabulary)
+
+    def search(self, query: str, k: int | None = None) -> SearchResponse:
+        """Answer one request with up to ``k`` explained results (the request's own count wins if it has one)."""
+        text = validate_query(query)
+        intent = self.understand(text)
+        return self.search_intent(intent, k)
+
+    def search_intent(
+        self,
+        intent: QueryIntent,
+        k: int | None = None,
+        exclude_ids: Collection[str] = (),
+        like_ids: Collection[str] = (),
+    ) -> SearchResponse:
+        """Rank the catalogue for an already parsed request; ``exclude_ids`` are never returned."""
+        count = self._count(intent.count if intent.count is not None else k)
+        notes = list(intent.corrections)
+        if intent.count is not None and count != intent.count:
+            notes.append(f"showing {count}, the most one answer holds")
+        query_vector = self._query_vector(intent, like_ids)
+        ids, scores = self._candidates(query_vector)
+        constraints = self._constraints(intent)
+        allowed = np.ones(len(self.songs), dtype=bool)
+        if exclude_ids:
+            allowed &= ~self.songs["song_id"].isin(set(exclude_ids)).to_numpy()
+        relaxed = None
+        combined = allowed.copy()
+        for constraint in constraints:
+            combined &= constraint.mask
+        if not combined[ids].any() and constraints:
+            relaxed = self._relax(constraints, allowed, ids)
+            if relaxed is not None:
+                combined = allowed.copy()
+                for constraint in constraints:
+                    if constraint.label != relaxed:
+                        combined &= constraint.mask
+                notes.append(
+                    f"Nothing matches '{relaxed}' together with the rest; here are the nearest songs without it."
+                )
+            else:
+                notes.append("Nothing in the catalogue matches all of that; here are the nearest songs overall.")
+                combined = allowed
+        keep = combined[ids]
+        ids, scores = ids[keep], scores[keep]
+        scores = scores + SOFT_MATCH_WEIGHT * self._soft_match_share(intent, ids)
+        order = np.argsort(-scores, kind="stable")[:count]
+        results = [
+            self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector) for rank, i in enumerate(order, 1)
+        ]
+        return SearchResponse(
+            query=intent.text, understood=intent.describe(), results=results, notes=notes, relaxed=relaxed
+        )
+
+    # ---- internals ------------------------------------------------------------------------------------
+
+    def _count(self, k: int | None) -> int:
+        if k is None:
+            return self.settings.top_k
+        if k < 1:
+            raise QueryError("Ask for at least one song.")
+        return min(int(k), self.settings.max_k)
+
+    def _query_vector(self, intent: QueryIntent, like_ids: Collection[str]) -> np.ndarray:
+        text = intent.semantic_text or intent.describe() or "songs"
+        vector = self.encoder.encode_query(text)
+        if like_ids:
+            rows = np.flatnonzero(self.songs["song_id"].isin(set(like_ids)).to_numpy())
+            if len(rows):
+                song_vectors = np.stack([self.index.faiss_index.reconstruct(int(r)) for r in rows])
+                vector = song_vectors.mean(axis=0) * 0.7 + vector * 0.3
+                vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return vector.astype(np.float32)
+
+    def _candidates(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every song, ranked, for catalogues up to EXACT_SEARCH_LIMIT; else a deep over-fetch."""
+        total = self.index.faiss_index.ntotal
+        fetch = total if total <= EXACT_SEARCH_LIMIT else max(2000, total // 20)
+        scores, ids = search_index(self.index.faiss_index, query_vector[None, :], fetch)
+        valid = ids[0] >= 0
+        return ids[0][valid], scores[0][valid]
+
+    def _constraints(self, intent: QueryIntent) -> list[Constraint]:
+        constraints = []
+        years = self.songs["year"]
+        if intent.year_min is not None or intent.year_max is not None:
+            low = intent.year_min if intent.year_min is not None else -10_000
+            high = intent.year_max if intent.year_max is not None else 10_000
+            mask = years.between(low, high).fillna(False).to_numpy(dtype=bool)
+            constraints.append(Constraint(f"the years {describe_years(intent.year_min, intent.year_max)}", mask))
+        if intent.genres:
+            mask = np.array([any(f" {g} " in text for g in intent.genres) for text in self._genre_text], dtype=bool)
+            constraints.append(Constraint("genre " + " or ".join(intent.genres), mask))
+        if intent.excluded_genres:
+            mask = np.array(
+                [not any(f" {g} " in t for g in intent.excluded_genres) for t in self._genre_text], dtype=bool
+            )
+            constraints.append(Constraint("excluding genre " + ", ".join(intent.excluded_genres), mask))
+        if intent.artists:
+            wanted = {a.casefold() for a in intent.artists}
+            mask = np.array([bool(wanted & credited) for credited in self._credited], dtype=bool)
+            constraints.append(Constraint("by " + " or ".join(intent.artists), mask))
+        if intent.excluded_artists:
+            unwanted = {a.casefold() for a in intent.excluded_artists}
+            mask = np.array([not (unwanted & credited) for credited in self._credited], dtype=bool)
+            constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask))
+        for feature, words in intent.required_words().items():
+            if feature in self.words:
+                mask = np.isin(self.words[feature], list(words))
+                constraints.append(Constraint(" or ".join(sorted(words)), mask))
+        for feature, words in intent.excluded_words().items():
+            if feature in self.words:
+                mask = ~np.isin(self.words[feature], list(words))
+                constraints.append(Constraint("not " + " or ".join(sorted(words)), mask))
+        return constraints
+
+    def _relax(self, constraints: list[Constraint], allowed: np.ndarray, ids: np.ndarray) -> str | None:
+        """The label of the single constraint whose removal brings results back (latest-stated first)."""
+        for dropped in reversed(constraints):
+            mask = allowed.copy()
+            for constraint in constraints:
+                if constraint is not dropped:
+                    mask &= constraint.mask
+            if mask[ids].any():
+                return dropped.label
+        return None
+
+    def _soft_match_share(self, intent: QueryIntent, ids: np.ndarray) -> np.ndarray:
+        soft = {f: w for c in intent.concepts if not c.constraint for f, w in c.wants.items() if f in self.words}
+        if not soft or len(ids) == 0:
+            return np.zeros(len(ids), dtype=np.float32)
+        hits = sum(np.isin(self.words[f][ids], list(w)).astype(np.float32) for f, w in soft.items())
+        return hits / len(soft)
+
+    def song_words(self, row: int) -> dict[str, str]:
+        """The bucket words of the song at ``row``."""
+        return {f: words[row] for f, words in self.words.items() if words[row] is not None}
+
+    def _result(self, rank: int, row: int, score: float, intent: QueryIntent, query_vector: np.ndarray) -> SearchResult:
+        song = self.songs.iloc[row]
+        words = self.song_words(row)
+        nearest = nearest_song_words(query_vector, words, self.word_vectors())
+        explanation, matched = explain(song, words, intent, nearest)
+        year = song["year"]
+        return SearchResult(
+            rank=rank,
+            song_id=str(song["song_id"]),
+            title=str(song["title"]),
+            artist=str(song["artist"]),
+            year=None if pd.isna(year) else int(year),
+            genre=str(song["genre"]),
+            score=round(score, 4),
+            description=str(song["description"]),
+            explanation=explanation,
+            matched=matched,
+        )
+
+    def word_vectors(self) -> dict[str, np.ndarray]:
+        """Embeddings of every bucket word (about fifty), computed once on first use."""
+        if self._word_vectors is None:
+            words = sorted({w for buckets in self.index.scheme.features.values() for w in buckets.words})
+            vectors = self.encoder.encode_documents(words, show_progress=False)
+            self._word_vectors = dict(zip(words, vectors, strict=True))
+        return self._word_vectors
+
+
+def validate_query(query: object) -> str:
+    """The cleaned request text, or a QueryError that tells the person what to type instead."""
+    if not isinstance(query, str):
+        raise QueryError("A request must be text, like 'upbeat songs for a run'.")
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query).strip()
+    if not text:
+        raise QueryError("Tell me a mood, an activity or a few songs you like, for example 'calm songs for studying'.")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"That request is {len(text)} characters long; please keep it under {MAX_QUERY_CHARS}.")
+    if not any(ch.isalnum() for ch in text):
+        raise QueryError("I could not find any words in that. Try a mood or an activity, like 'happy summer songs'.")
+    return text
+
+
+def _credited_artists(artist: str, title: str) -> frozenset[str]:
+    """Lower-cased artist names credited on a song: the artist field plus ``feat.``/``with`` guests in the title."""
+    names = {a.strip().casefold() for a in re.split(r",|&| x | and ", artist) if a.strip()}
+    names.add(artist.strip().casefold())
+    for guests in re.findall(r"[(\[](?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)", title, flags=re.IGNORECASE):
+        names.update(g.strip().casefold() for g in re.split(r",|&| and ", guests) if g.strip())
+    return frozenset(names)

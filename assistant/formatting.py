@@ -1,0 +1,44 @@
+"""Render a search response as plain text (CLI) or Markdown (chat)."""
+
+from __future__ import annotations
+
+from assistant.results import SearchResponse
+
+
+def response_as_text(response: SearchResponse) -> str:
+    """A numbered list for the terminal, with what was understood and any notes first."""
+    lines = []
+    if response.understood:
+        lines.append(f"Looking for: {response.understood}")
+    lines += [f"Note: {note}" for note in response.notes]
+    if not response.results:
+        lines.append("No songs found.")
+    for result in response.results:
+        year = f", {result.year}" if result.year else ""
+        lines.append(f"{result.rank:>2}. {result.title} - {result.artist} ({result.genre}{year})  [{result.score:.3f}]")
+        lines.append(f"    {result.explanation}")
+    return "\n".join(lines)
+
+
+def response_as_markdown(response: SearchResponse) -> str:
+    """A chat reply: what was understood, any notes, then a numbered list with one explanation line each."""
+    header = []
+    if response.understood:
+        header.append(f"**Looking for:** {_escape(response.understood)}")
+    header += [f"_{_escape(note)}_" for note in response.notes]
+    items = [
+        f"{r.rank}. **{_escape(r.title)}** by {_escape(r.artist)} ({_escape(r.genre)}{f', {r.year}' if r.year else ''})"
+        f"  \n   {_escape(r.explanation)}"
+        for r in response.results
+    ]
+    if not items:
+        items = ["No songs found. Try fewer conditions."]
+    return "\n\n".join([*header, "\n".join(items)])
+
+
+def _escape(text: str) -> str:
+    """Markdown- and HTML-safe text: a title like ``<b>*Hit*</b>`` shows exactly as written."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\`*_[]#|~":
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped

@@ -1,0 +1,283 @@
+"""Split a request into what it is about (embedded) and what it demands (filters): moods, genres, artists, years."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from assistant.vocabulary import Concept, Mention, Vocabulary, tokens
+
+NEGATORS = {
+    "no",
+    "not",
+    "without",
+    "except",
+    "nothing",
+    "non",
+    "avoid",
+    "exclude",
+    "excluding",
+    "minus",
+    "skip",
+    "never",
+}
+NEGATOR_PHRASES = {
+    ("no", "more"),
+    ("not", "any"),
+    ("dont", "want"),
+    ("don", "t"),
+    ("do", "not"),
+    ("none", "of"),
+    ("less",),
+}
+_SOFT_ARTIST_CUES = {"like", "similar"}
+_NO_TYPO_FIX = {"songs", "music", "tracks", "something", "please", "really", "about", "before", "after", "since"}
+
+_DECADE = r"(?:19|20)?\d0'?s"
+_YEAR = r"(?:19|20)\d{2}"
+
+
+@dataclass
+class QueryIntent:
+    """What a request asks for. Concept lists hold positive and negated mentions separately."""
+
+    text: str
+    semantic_text: str = ""
+    concepts: list[Concept] = field(default_factory=list)
+    excluded_concepts: list[Concept] = field(default_factory=list)
+    genres: list[str] = field(default_factory=list)
+    excluded_genres: list[str] = field(default_factory=list)
+    artists: list[str] = field(default_factory=list)
+    excluded_artists: list[str] = field(default_factory=list)
+    similar_artists: list[str] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    count: int | None = None
+    corrections: list[str] = field(default_factory=list)
+
+    def required_words(self) -> dict[str, set[str]]:
+        """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
+        return _merge_wants(c for c in self.concepts if c.constraint)
+
+    def excluded_words(self) -> dict[str, set[str]]:
+        """Per feature, the words a result must not have (from negated constraint concepts)."""
+        excluded: dict[str, set[str]] = {}
+        for concept in self.excluded_concepts:
+            for feature, words in concept.wants.items():
+                excluded.setdefault(feature, set()).update(words)
+        return excluded
+
+    def wanted_words(self) -> dict[str, set[str]]:
+        """Per feature, the words the request hopes for, hard or soft (used for ranking and explanations)."""
+        return _merge_wants(self.concepts)
+
+    @property
+    def has_constraints(self) -> bool:
+        """Whether anything in the request filters the catalogue."""
+        return bool(
+            self.required_words()
+            or self.excluded_words()
+            or self.genres
+            or self.excluded_genres
+            or self.artists
+            or self.excluded_artists
+            or self.year_min is not None
+            or self.year_max is not None
+        )
+
+    def describe(self) -> str:
+        """``high energy, workout; genre dance pop; excluding Kesha; 2015 or later``."""
+        parts = []
+        if self.concepts:
+            parts.append(", ".join(c.label for c in self.concepts))
+        if self.genres:
+            parts.append("genre " + " or ".join(self.genres))
+        if self.artists:
+            parts.append("by " + " or ".join(self.artists))
+        if self.similar_artists:
+            parts.append("like " + ", ".join(self.similar_artists))
+        excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
+        if excluded:
+            parts.append("excluding " + ", ".join(excluded))
+        years = describe_years(self.year_min, self.year_max)
+        if years:
+            parts.append(years)
+        return "; ".join(parts)
+
+
+def describe_years(year_min: int | None, year_max: int | None) -> str:
+    """``2015 or later``, ``up to 2012``, ``2010-2014``, ``2016`` or ``""``."""
+    if year_min is not None and year_max is not None:
+        return str(year_min) if year_min == year_max else f"{year_min}-{year_max}"
+    if year_min is not None:
+        return f"{year_min} or later"
+    if year_max is not None:
+        return f"up to {year_max}"
+    return ""
+
+
+def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
+    """Parse one request. Never raises on odd text: unknown words simply stay in the semantic part."""
+    intent = QueryIntent(text=text)
+    remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
+    remaining = _take_years(remaining, intent)
+    remaining = _take_count(remaining, intent)
+    words = tokens(remaining)
+    kept = _take_mentions(words, vocabulary, intent)
+    extra = [c.query_words for c in intent.concepts if c.query_words]
+    intent.semantic_text = " ".join([" ".join(kept), *extra]).strip()
+    return intent
+
+
+def _take_years(text: str, intent: QueryIntent) -> str:
+    """Read year and decade phrases into the intent and cut them out of the text."""
+    patterns: list[tuple[str, str]] = [
+        (rf"(?:nothing|no songs?|none)\s+(?:before|older than|earlier than|prior to)\s+({_YEAR})", "min"),
+        (rf"(?:nothing|no songs?|none)\s+(?:after|newer than|later than)\s+({_YEAR})", "max"),
+        (rf"(?:between|from)\s+({_YEAR})\s+(?:and|to|-|until|till)\s+({_YEAR})", "range"),
+        (rf"({_YEAR})\s*(?:-|–|to)\s*({_YEAR})", "range"),
+        (rf"(?:before|until|till|pre|prior to|older than|earlier than)\s*-?\s*({_YEAR})", "before"),
+        (rf"(?:up to|through|by)\s+({_YEAR})", "max"),
+        (rf"(?:after|post|newer than|later than)\s*-?\s*({_YEAR})", "after"),
+        (rf"from\s+({_YEAR})\s+(?:on|onwards|onward|or later|and later)", "min"),
+        (
+            rf"(?:since|starting(?:\s+(?:from|in))?|in or after)\s+({_YEAR})(?:\s+(?:on|onwards|onward|or later))?",
+            "min",
+        ),
+        (rf"({_YEAR})\s+(?:or later|and later|onwards|onward|or newer|and up|\+)", "min"),
+        (rf"({_YEAR})\s+(?:or earlier|and earlier|or older)", "max"),
+        (rf"(?:the\s+)?(?:early|late|mid)?\s*({_DECADE})", "decade"),
+        (rf"(?:in|from|of)?\s*({_YEAR})", "year"),
+    ]
+    for pattern, kind in patterns:
+        for match in list(re.finditer(rf"(?<![\w]){pattern}(?![\w])", text)):
+            values = [g for g in match.groups() if g]
+            if kind == "decade":
+                low, high = _decade_range(values[0], match.group(0))
+            elif kind == "range":
+                low, high = sorted(int(v) for v in values)
+            elif kind == "year":
+                low = high = int(values[0])
+            else:
+                year = int(values[0])
+                low, high = {
+                    "min": (year, None),
+                    "max": (None, year),
+                    "before": (None, year - 1),
+                    "after": (year + 1, None),
+                }[kind]
+            _narrow_years(intent, low, high)
+            text = text.replace(match.group(0), " ", 1)
+    return text
+
+
+def _decade_range(decade: str, phrase: str) -> tuple[int, int]:
+    digits = decade.rstrip("s").rstrip("'")
+    start = int(digits) if len(digits) == 4 else (1900 if int(digits) >= 30 else 2000) + int(digits)
+    if "early" in phrase:
+        return start, start + 3
+    if "mid" in phrase:
+        return start + 3, start + 6
+    if "late" in phrase:
+        return start + 6, start + 9
+    return start, start + 9
+
+
+def _narrow_years(intent: QueryIntent, low: int | None, high: int | None) -> None:
+    if low is not None:
+        intent.year_min = low if intent.year_min is None else max(intent.year_min, low)
+    if high is not None:
+        intent.year_max = high if intent.year_max is None else min(intent.year_max, high)
+
+
+def _take_count(text: str, intent: QueryIntent) -> str:
+    pattern = (
+        r"(?<!\w)(?:(?:give|show|find|get|play|recommend)\s+(?:me\s+)?(?:some\s+|the\s+)?(?:top\s+)?(\d{1,6})"
+        r"|top\s+(\d{1,6})|(\d{1,6})\s+(?:more\s+)?(?:songs?|tracks?|tunes|results?|picks))(?!\w)"
+    )
+    match = re.search(pattern, text)
+    if match:
+        intent.count = int(next(g for g in match.groups() if g))
+        text = text.replace(match.group(0), " ", 1)
+    return text
+
+
+def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent) -> list[str]:
+    """Match the longest known phrases left to right; return the words that stay in the semantic text."""
+    kept: list[str] = []
+    singles = vocabulary.single_words()
+    position = 0
+    while position < len(words):
+        mention, length = _longest_phrase(words, position, vocabulary)
+        if mention is None and len(words[position]) >= 5 and words[position] not in _NO_TYPO_FIX:
+            guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.84)
+            if guess:
+                mention, length = singles[guess[0]], 1
+                intent.corrections.append(f"read '{words[position]}' as '{guess[0]}'")
+                words = [*words[:position], guess[0], *words[position + 1 :]]
+        if mention is None:
+            kept.append(words[position])
+            position += 1
+            continue
+        negated = _negated(words, position, kept)
+        if negated:
+            while kept and (kept[-1] in NEGATORS or kept[-1] in {"more", "any", "too", "want", "dont", "t", "don"}):
+                kept.pop()
+        _record(mention, negated, kept, intent, vocabulary)
+        if not negated:
+            kept.extend(words[position : position + length])
+        position += length
+    return kept
+
+
+def _longest_phrase(words: list[str], start: int, vocabulary: Vocabulary) -> tuple[Mention | None, int]:
+    for length in range(min(vocabulary.longest, len(words) - start), 0, -1):
+        mention = vocabulary.phrases.get(tuple(words[start : start + length]))
+        if mention is not None:
+            return mention, length
+    return None, 0
+
+
+def _negated(words: list[str], position: int, kept: list[str]) -> bool:
+    before = words[max(0, position - 3) : position]
+    if before and before[-1] in NEGATORS:
+        return True
+    if len(before) >= 2 and (
+        tuple(before[-2:]) in NEGATOR_PHRASES
+        or (before[-2] in NEGATORS and before[-1] in {"more", "any", "too", "so", "very", "the"})
+    ):
+        return True
+    return len(before) >= 3 and tuple(before[-3:-1]) in NEGATOR_PHRASES
+
+
+def _record(mention: Mention, negated: bool, kept: list[str], intent: QueryIntent, vocabulary: Vocabulary) -> None:
+    if mention.kind == "concept":
+        concept = vocabulary.concepts[mention.value]
+        target = intent.excluded_concepts if negated else intent.concepts
+        if concept not in target:
+            target.append(concept)
+    elif mention.kind == "genre":
+        target = intent.excluded_genres if negated else intent.genres
+        if mention.value not in target:
+            target.append(mention.value)
+    elif mention.kind == "artist":
+        if negated:
+            target = intent.excluded_artists
+        elif kept and kept[-1] in _SOFT_ARTIST_CUES:
+            target = intent.similar_artists
+        else:
+            target = intent.artists
+        if mention.value not in target:
+            target.append(mention.value)
+
+
+def _merge_wants(concepts) -> dict[str, set[str]]:
+    merged: dict[str, set[str]] = {}
+    for concept in concepts:
+        for feature, words in concept.wants.items():
+            if feature in merged and merged[feature] & words:
+                merged[feature] &= words
+            else:
+                merged.setdefault(feature, set()).update(words)
+    return merged

@@ -1,0 +1,118 @@
+"""The words a request can use: concepts from ``prompts/query_concepts.toml``, the catalogue's genres and artists."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index_builder.errors import ConfigError
+
+_TOKEN = re.compile(r"[\w&$!+]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens; punctuation other than ``& $ ! +`` separates words (``hip-hop`` = ``hip hop``)."""
+    return _TOKEN.findall(text.casefold().replace("'", "").replace("’", ""))
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A meaning a phrase can carry: bucket words wanted per feature, and words added to the query."""
+
+    name: str
+    phrases: tuple[str, ...]
+    wants: Mapping[str, frozenset[str]]
+    constraint: bool
+    query_words: str = ""
+
+    @property
+    def label(self) -> str:
+        """Readable name: ``road_trip`` -> ``road trip``."""
+        return self.name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What a phrase in a request refers to."""
+
+    kind: str  # "concept", "genre" or "artist"
+    value: str  # concept name, genre phrase or artist name
+
+
+@dataclass
+class Vocabulary:
+    """Every phrase a request may contain, keyed by its token tuple for fast n-gram lookup."""
+
+    concepts: dict[str, Concept]
+    genres: tuple[str, ...] = ()
+    artists: tuple[str, ...] = ()
+    phrases: dict[tuple[str, ...], Mention] = field(default_factory=dict)
+    longest: int = 1
+
+    @classmethod
+    def build(cls, concepts: Iterable[Concept], genres: Iterable[str] = (), artists: Iterable[str] = ()) -> Vocabulary:
+        """Index concept phrases, genre names (and their last words, like ``pop``) and artist names."""
+        vocabulary = cls(concepts={c.name: c for c in concepts})
+        genre_phrases: set[str] = set()
+        for genre in genres:
+            words = tokens(genre)
+            for start in range(len(words)):
+                genre_phrases.add(" ".join(words[start:]))  # "canadian pop" -> "canadian pop", "pop"
+        artist_names = sorted({a.strip() for artist in artists for a in re.split(r",\s*", artist) if a.strip()})
+        vocabulary.genres = tuple(sorted(genre_phrases))
+        vocabulary.artists = tuple(artist_names)
+        # Later entries win on a clash: artist names over genre words over concept phrases.
+        for concept in vocabulary.concepts.values():
+            for phrase in concept.phrases:
+                vocabulary._add(phrase, Mention("concept", concept.name))
+        for genre in vocabulary.genres:
+            vocabulary._add(genre, Mention("genre", genre))
+        for artist in vocabulary.artists:
+            if len(tokens(artist)) > 0 and not (len(artist) <= 2):
+                vocabulary._add(artist, Mention("artist", artist))
+        return vocabulary
+
+    def _add(self, phrase: str, mention: Mention) -> None:
+        key = tuple(tokens(phrase))
+        if key:
+            self.phrases[key] = mention
+            self.longest = max(self.longest, len(key))
+
+    def single_words(self) -> dict[str, Mention]:
+        """One-word phrases, the candidates for typo correction."""
+        return {key[0]: mention for key, mention in self.phrases.items() if len(key) == 1}
+
+
+def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> list[Concept]:
+    """Read the concepts file and check that every wanted word is a real bucket word."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("concepts", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the concepts file {path}: {exc}") from exc
+    known = {feature: set(words) for feature, words in feature_words.items()}
+    concepts = []
+    for name, entry in raw.items():
+        wants: dict[str, frozenset[str]] = {}
+        for feature, words in entry.get("wants", {}).items():
+            if feature not in known:
+                raise ConfigError(f"{path} [{name}] wants unknown feature '{feature}'.")
+            unknown = set(words) - known[feature]
+            if unknown:
+                raise ConfigError(f"{path} [{name}] wants {feature} words that do not exist: {sorted(unknown)}.")
+            wants[feature] = frozenset(words)
+        phrases = tuple(entry.get("phrases", ()))
+        if not phrases:
+            raise ConfigError(f"{path} [{name}] has no phrases.")
+        concepts.append(
+            Concept(
+                name=name,
+                phrases=phrases,
+                wants=wants,
+                constraint=bool(entry.get("constraint", False)),
+                query_words=str(entry.get("query_words", "")),
+            )
+        )
+    return concepts

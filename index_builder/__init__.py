@@ -1,0 +1,1 @@
+"""Catalogue loading, bucketing, templating, embedding, and FAISS index build and persistence."""

@@ -1,0 +1,46 @@
+"""``python -m index_builder``: build (or check) the search index for a catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from index_builder.build import build_index, current_key
+from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
+from index_builder.embedding import Encoder
+from index_builder.index_store import load_index
+from index_builder.model_store import resolve_model
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the index folder, or with --check verify an existing one without building."""
+    parser = argparse.ArgumentParser(prog="python -m index_builder", description=__doc__)
+    add_settings_arguments(parser)
+    parser.add_argument("--check", action="store_true", help="verify the existing index instead of building")
+    args = parser.parse_args(argv)
+    settings = settings_from_args(args)
+    column_map = parse_column_map(args.column)
+    location = resolve_model(settings.model_path, settings.model_cache_dir)
+    folder = settings.resolved_index_dir
+    if args.check:
+        index = load_index(folder, current_key(settings, location, column_map))
+        print(f"{folder}: OK, {len(index)} songs, built {index.manifest['built_at']}")
+        return 0
+    encoder = Encoder(location)
+    index = build_index(settings, encoder, column_map, on_progress=None if args.quiet else _say)
+    manifest = index.manifest
+    print(
+        f"Built {folder}: {len(index)} songs ({manifest['embedded']} embedded, {manifest['reused']} reused) "
+        f"in {manifest['build_seconds']:.1f} s."
+    )
+    for note in manifest["load_report"]:
+        print(f"  - {note}")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    run_cli(main)

