@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         engine.encoder.clear_query_cache()  # time the query again with the model warm but no cached embedding
         engine.search(args.query, args.k)
         warm = time.perf_counter() - answered
-        _say(f"start-up (model + index) {ready - started:.2f} s; first query {answered - ready:.3f} s; ")
-        _say(f"warm query {warm:.3f} s")
+        startup = f"start-up (model + index) {ready - started:.2f} s"
+        _say(f"{startup}; first query {answered - ready:.3f} s; warm query {warm:.3f} s")
     if args.json:
         print(json.dumps([result.to_dict() for result in response.results], indent=2, ensure_ascii=False))
     else:
