@@ -15,6 +15,7 @@ import pandas as pd
 
 from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec
 from index_builder.catalogue import Catalogue, load_catalogue
+from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
 from index_builder.index_store import IndexKey, SongIndex, load_index, read_manifest, write_index
@@ -75,7 +76,8 @@ def build_index(
     described = describe_catalogue(settings, column_map)
     songs = described.songs
     folder = settings.resolved_index_dir
-    reusable = _reusable_vectors(folder, encoder.weights_sha256)
+    checkpoint = EmbeddingCheckpoint(folder, encoder.weights_sha256)
+    reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder.weights_sha256)}
     vectors = np.zeros((len(songs), encoder.dimension), dtype=np.float32)
     todo = [i for i, digest in enumerate(songs["text_sha256"]) if digest not in reusable]
     for i, digest in enumerate(songs["text_sha256"]):
@@ -86,7 +88,15 @@ def build_index(
     embed_started = time.perf_counter()
     if todo:
         texts = [songs["description"].iat[i] for i in todo]
-        vectors[todo] = encoder.encode_documents(texts, settings.batch_size, settings.show_progress)
+        hashes = [songs["text_sha256"].iat[i] for i in todo]
+
+        def save_batch(positions: list[int], batch: np.ndarray) -> None:
+            checkpoint.add([hashes[p] for p in positions], batch, settings.checkpoint_every)
+
+        vectors[todo] = encoder.encode_documents(
+            texts, settings.batch_size, settings.show_progress, on_batch=save_batch
+        )
+        checkpoint.flush()
     embed_seconds = time.perf_counter() - embed_started
     key = current_key(settings, encoder.location, column_map)
     extra = {
@@ -99,7 +109,9 @@ def build_index(
         "embed_seconds": round(embed_seconds, 3),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
-    return write_index(folder, build_flat_index(vectors), songs, described.scheme, key, extra)
+    index = write_index(folder, build_flat_index(vectors), songs, described.scheme, key, extra)
+    checkpoint.discard()
+    return index
 
 
 def open_index(

@@ -81,6 +81,8 @@ def _read_csv(raw_bytes: bytes, path: Path, report: LoadReport) -> pd.DataFrame:
     if not raw_bytes.strip():
         raise CatalogueError(f"{path.name} is empty.")
     compression = "gzip" if path.name.endswith(".gz") or raw_bytes[:2] == b"\x1f\x8b" else None
+    if compression is None and b"\x00" in raw_bytes[:8192]:
+        raise CatalogueError(f"{path.name} looks like a binary file, not a CSV text file.")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             frame = pd.read_csv(io.BytesIO(raw_bytes), compression=compression, encoding=encoding, dtype=str)
@@ -94,8 +96,18 @@ def _read_csv(raw_bytes: bytes, path: Path, report: LoadReport) -> pd.DataFrame:
             report.notes.append("read as Windows-1252 text because it is not valid UTF-8")
         if frame.empty:
             raise CatalogueError(f"{path.name} has a header row but no songs.")
+        _note_repeated_headers(frame, report)
         return frame
     raise CatalogueError(f"{path.name} is neither UTF-8 nor Windows-1252 text.")
+
+
+def _note_repeated_headers(frame: pd.DataFrame, report: LoadReport) -> None:
+    """pandas renames a repeated header ``energy`` to ``energy.1``; say that only the first copy is used."""
+    columns = set(frame.columns)
+    repeated = sorted({c.rsplit(".", 1)[0] for c in columns if "." in c and c.rsplit(".", 1)[0] in columns})
+    repeated = [name for name in repeated if f"{name}.1" in columns]
+    if repeated:
+        report.notes.append(f"repeated column header(s) {', '.join(repeated)}: the first copy of each is used")
 
 
 def map_columns(columns: list[str], column_map: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -211,7 +223,8 @@ def _numeric_column(values: pd.Series, name: str, source: str, report: LoadRepor
         )
     numbers = numbers.astype(float)
     finite = numbers[np.isfinite(numbers)]
-    if name in UNIT_FEATURES and len(finite) and finite.max() > 1.0:
+    nonzero = finite[finite != 0]
+    if name in UNIT_FEATURES and len(nonzero) and (nonzero > 1.0).mean() > 0.5:
         numbers = numbers / 100.0
         report.notes.append(f"{name}: read on a 0-100 scale and divided by 100")
     if name == "duration_s" and (source.lower().endswith("_ms") or (len(finite) and finite.median() > 10_000)):
@@ -242,6 +255,17 @@ def _blank_out_of_range(songs: pd.DataFrame, report: LoadReport) -> None:
             report.notes.append(f"{int(invalid.sum())} {name} value(s) outside {low:g}..{high:g} treated as missing")
 
 
+def _chart_years(songs: pd.DataFrame, merged: pd.DataFrame) -> list[list[int]]:
+    """Every distinct year of each merged song; only songs listed more than once need grouping."""
+    years = songs[["_key", "year"]].dropna().drop_duplicates().sort_values("year")
+    repeated = years[years["_key"].duplicated(keep=False)]
+    several = {key: [int(y) for y in group] for key, group in repeated.groupby("_key", sort=False)["year"]}
+    return [
+        several.get(key, [] if pd.isna(year) else [int(year)])
+        for key, year in zip(merged.index, merged["year"], strict=True)
+    ]
+
+
 def _deduplicate(songs: pd.DataFrame, source_ids: pd.Series | None, report: LoadReport) -> pd.DataFrame:
     """One row per song: merge rows sharing an id or a title+artist (earliest year, every year kept)."""
     key = songs["title"].str.casefold().str.strip() + "\x1f" + songs["artist"].str.casefold().str.strip()
@@ -255,11 +279,10 @@ def _deduplicate(songs: pd.DataFrame, source_ids: pd.Series | None, report: Load
         _id=(source_ids if source_ids is not None else pd.Series(pd.NA, index=songs.index)).to_numpy(),
     )
     grouped = songs.groupby("_key", sort=False)
-    chart_years = grouped["year"].agg(lambda years: sorted({int(y) for y in years.dropna()}))
     merged = grouped.first()
     merged["year"] = grouped["year"].min()
     merged["popularity"] = grouped["popularity"].max()
-    merged["chart_years"] = chart_years
+    merged["chart_years"] = _chart_years(songs, merged)
     duplicates = len(songs) - len(merged)
     if duplicates:
         report.notes.append(

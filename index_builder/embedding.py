@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,15 +44,25 @@ class Encoder:
         return self.location.weights_sha256
 
     def encode_documents(
-        self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = True, description: str = "Embedding"
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        show_progress: bool = True,
+        description: str = "Embedding",
+        on_batch: Callable[[list[int], np.ndarray], None] | None = None,
     ) -> np.ndarray:
-        """Embed ``texts`` in batches (longest first, to keep padding low) with a progress bar in songs."""
+        """Embed ``texts`` in batches (longest first, to keep padding low) with a progress bar in songs.
+
+        ``on_batch(positions, vectors)`` is called after each batch, for checkpointing.
+        """
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         with tqdm(total=len(texts), desc=description, unit="song", disable=not show_progress) as bar:
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 vectors[chunk] = self._encode([texts[i] for i in chunk], batch_size)
+                if on_batch is not None:
+                    on_batch(chunk, vectors[chunk])
                 bar.update(len(chunk))
         return vectors
 

@@ -51,8 +51,15 @@ class Settings:
     max_k: int = 50
     """The most results one request may ask for."""
 
+    checkpoint_every: int = 256
+    """While building, save finished embeddings every this many songs, so an interrupted build resumes."""
+
     show_progress: bool = True
     """Show a progress bar while embedding."""
+
+    similar_audio_weight: float = 0.5
+    """More like this and taste recommendations: share of the score from the cosine over standardized audio
+    features; the rest comes from the cosine between description embeddings. 0-1, default 0.5."""
 
     @property
     def resolved_index_dir(self) -> Path:
@@ -90,13 +97,16 @@ class Settings:
         return dataclasses.replace(self, **{key: value for key, value in changes.items() if value is not None})
 
 
-_INT_FIELDS = {"batch_size", "top_k", "max_k"}
+_INT_FIELDS = {"batch_size", "top_k", "max_k", "checkpoint_every"}
 _BOOL_FIELDS = {"show_progress"}
+_FLOAT_FIELDS = {"similar_audio_weight"}
 
 
 def _coerce(name: str, raw: str) -> object:
     if name in _INT_FIELDS:
         return int(raw)
+    if name in _FLOAT_FIELDS:
+        return float(raw)
     if name in _BOOL_FIELDS:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return Path(raw).expanduser()

@@ -119,3 +119,41 @@ def test_out_of_range_values_become_missing(tmp_path):
     catalogue = load_catalogue(path)
     assert math.isnan(catalogue.songs["loudness"].iloc[0])
     assert any("loudness" in note for note in catalogue.report.notes)
+
+
+def test_binary_file_is_named_as_such(tmp_path):
+    path = tmp_path / "song.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(CatalogueError, match="binary"):
+        load_catalogue(path)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig"])
+def test_other_text_encodings_load(tmp_path, encoding):
+    path = tmp_path / f"{encoding}.csv"
+    text = "title,artist,energy,valence,tempo\nSeñorita,Beyoncé,0.5,0.4,100\n"
+    path.write_bytes(text.encode(encoding))
+    songs = load_catalogue(path).songs
+    assert list(songs.columns[:3]) == ["song_id", "title", "artist"]
+    assert songs.loc[0, "title"] == "Señorita" and songs.loc[0, "artist"] == "Beyoncé"
+
+
+def test_repeated_header_uses_first_copy_and_says_so(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("title,artist,energy,energy,valence,tempo\nA,B,0.9,0.1,0.5,100\n")
+    catalogue = load_catalogue(path)
+    assert catalogue.songs.loc[0, "energy"] == 0.9
+    assert any("repeated column header(s) energy" in note for note in catalogue.report.notes)
+
+
+def test_nan_inf_and_negative_values_become_missing_with_a_summary(tmp_path):
+    rows = [list(SPOTIFY_ROWS[0]), list(SPOTIFY_ROWS[2]), list(SPOTIFY_ROWS[5])]
+    rows[0][SPOTIFY_HEADER.index("energy")] = "nan"
+    rows[1][SPOTIFY_HEADER.index("energy")] = "inf"
+    rows[2][SPOTIFY_HEADER.index("tempo")] = "-20"
+    catalogue = load_catalogue(write_csv(tmp_path / "odd.csv", SPOTIFY_HEADER, rows))
+    songs = catalogue.songs.set_index("title")
+    assert math.isnan(songs.loc["Gym Rush", "energy"]) and math.isnan(songs.loc["Block Party", "energy"])
+    assert math.isnan(songs.loc["Sunny Drive", "tempo"])
+    assert any("energy value(s) outside" in note for note in catalogue.report.notes)
+    assert any("tempo value(s) outside" in note for note in catalogue.report.notes)
