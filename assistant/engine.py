@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from assistant.discovery.diversity import diverse_order
 from assistant.explain import explain, nearest_song_words
 from assistant.results import SearchResponse, SearchResult
 from assistant.understanding import QueryIntent, describe_years, understand
@@ -25,6 +26,8 @@ from index_builder.vector_index import search_index
 MAX_QUERY_CHARS = 500
 SOFT_MATCH_WEIGHT = 0.1
 """Added to the cosine score, scaled by the share of soft (mood) wishes a song meets."""
+RELAXED_ALL = "every condition"
+"""``SearchResponse.relaxed`` when no single condition could be dropped, so every one was."""
 EXACT_SEARCH_LIMIT = 50_000
 """Up to this many songs every request scores the whole catalogue, so filters never run out of candidates."""
 
@@ -91,8 +94,12 @@ class SearchEngine:
         k: int | None = None,
         exclude_ids: Collection[str] = (),
         like_ids: Collection[str] = (),
+        diverse: bool = True,
     ) -> SearchResponse:
-        """Rank the catalogue for an already parsed request; ``exclude_ids`` are never returned."""
+        """Rank the catalogue for an already parsed request; ``exclude_ids`` are never returned.
+
+        ``diverse`` (default on) re-ranks by MMR so that no artist fills more than two places while others can.
+        """
         count = self._count(intent.count if intent.count is not None else k)
         notes = list(intent.corrections)
         if intent.count is not None and count != intent.count:
@@ -120,10 +127,11 @@ class SearchEngine:
             else:
                 notes.append("Nothing in the catalogue matches all of that; here are the nearest songs overall.")
                 combined = allowed
+                relaxed = RELAXED_ALL
         keep = combined[ids]
         ids, scores = ids[keep], scores[keep]
         scores = scores + SOFT_MATCH_WEIGHT * self._soft_match_share(intent, ids)
-        order = np.argsort(-scores, kind="stable")[:count]
+        order = diverse_order(scores, self.songs["artist"].to_numpy()[ids], count, diverse=diverse)
         results = [
             self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector) for rank, i in enumerate(order, 1)
         ]

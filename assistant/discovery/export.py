@@ -1,0 +1,161 @@
+"""Playlist export: results as CSV, as an M3U playlist (``Artist - Title`` entries) and as a plain text list."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from index_builder.errors import QueryError
+
+FORMATS = ("csv", "m3u", "txt")
+"""Export formats, also the file extensions."""
+CSV_COLUMNS = (
+    "rank", "title", "artist", "year", "genre", "score", "song_id", "spotify_uri", "duration_s", "explanation",
+)  # fmt: skip
+_SPOTIFY_ID = re.compile(r"^(?:spotify:track:|https?://open\.spotify\.com/track/)?([0-9A-Za-z]{22})(?:\?.*)?$")
+
+
+def spotify_uri(song_id: object) -> str | None:
+    """``spotify:track:<id>`` when ``song_id`` is a Spotify track id, URI or link; else None (hashes, say)."""
+    match = _SPOTIFY_ID.match(str(song_id or "").strip())
+    return f"spotify:track:{match.group(1)}" if match else None
+
+
+def playlist_rows(results: object, songs: pd.DataFrame | None = None) -> list[dict[str, object]]:
+    """Export rows from results: a list of result dicts (``SearchResult.to_dict()``), or a response dict holding
+    them under ``results`` or ``recommendations``. ``songs`` (the catalogue) adds each song's length."""
+    items = _result_list(results)
+    durations: dict[str, float] = {}
+    if songs is not None and "duration_s" in songs:
+        known = songs[["song_id", "duration_s"]].dropna()
+        durations = dict(zip(known["song_id"].astype(str), known["duration_s"].astype(float), strict=True))
+    rows = []
+    for position, item in enumerate(items, 1):
+        if not isinstance(item, Mapping) or not str(item.get("title") or "").strip():
+            raise QueryError(f"Result {position} has no title; export takes the results a search returned.")
+        song_id = str(item.get("song_id") or "")
+        duration = durations.get(song_id)
+        rows.append(
+            {
+                "rank": int(item.get("rank") or position),
+                "title": str(item["title"]),
+                "artist": str(item.get("artist") or ""),
+                "year": item.get("year"),
+                "genre": str(item.get("genre") or ""),
+                "score": item.get("score"),
+                "song_id": song_id,
+                "spotify_uri": spotify_uri(song_id) or "",
+                "duration_s": "" if duration is None else round(duration),
+                "explanation": str(item.get("explanation") or ""),
+            }
+        )
+    return rows
+
+
+def to_csv(rows: Sequence[Mapping[str, object]]) -> str:
+    """A CSV with a header row (CSV_COLUMNS), one song per row."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({key: ("" if row.get(key) is None else row.get(key)) for key in CSV_COLUMNS} for row in rows)
+    return buffer.getvalue()
+
+
+def to_m3u(rows: Sequence[Mapping[str, object]]) -> str:
+    """An extended M3U: ``#EXTINF:<seconds>,<artist> - <title>`` then the entry, a Spotify URI when the song has
+    one, else ``<artist> - <title>`` again for players that search by name. Unknown lengths are -1."""
+    lines = ["#EXTM3U"]
+    for row in rows:
+        name = _one_line(f"{row['artist']} - {row['title']}")
+        seconds = row.get("duration_s")
+        lines.append(f"#EXTINF:{seconds if seconds not in (None, '') else -1},{name}")
+        lines.append(str(row.get("spotify_uri") or name))
+    return "\n".join(lines) + "\n"
+
+
+def to_text(rows: Sequence[Mapping[str, object]]) -> str:
+    """A numbered plain list to paste anywhere: ``1. Artist - Title (2015)``."""
+    lines = []
+    for number, row in enumerate(rows, 1):
+        year = f" ({row['year']})" if row.get("year") not in (None, "") else ""
+        lines.append(_one_line(f"{number}. {row['artist']} - {row['title']}{year}"))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render(rows: Sequence[Mapping[str, object]], fmt: str) -> str:
+    """The export text in ``fmt`` (csv, m3u or txt)."""
+    fmt = normalize_format(fmt)
+    return {"csv": to_csv, "m3u": to_m3u, "txt": to_text}[fmt](rows)
+
+
+def write_export(rows: Sequence[Mapping[str, object]], fmt: str, folder: Path, stem: str = "moodring-playlist") -> Path:
+    """Write the export into ``folder`` as ``<stem>.<fmt>`` (UTF-8) and return its path."""
+    fmt = normalize_format(fmt)
+    path = Path(folder) / f"{stem}.{fmt}"
+    path.write_text(render(rows, fmt), encoding="utf-8")
+    return path
+
+
+def normalize_format(fmt: str) -> str:
+    """``CSV``/``.csv`` -> ``csv``; ``text``/``plain`` -> ``txt``; anything else is a QueryError."""
+    name = str(fmt or "").strip().lower().lstrip(".")
+    name = {"text": "txt", "plain": "txt", "m3u8": "m3u", "playlist": "m3u"}.get(name, name)
+    if name not in FORMATS:
+        raise QueryError(f"Export format must be one of {', '.join(FORMATS)}, not '{fmt}'.")
+    return name
+
+
+def parse_csv(text: str) -> list[dict[str, str]]:
+    """The rows of an exported CSV, as strings."""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def parse_m3u(text: str) -> list[dict[str, str]]:
+    """``artist``, ``title``, ``seconds`` and ``location`` of each entry of an exported M3U."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or lines[0] != "#EXTM3U":
+        raise ValueError("Not an extended M3U playlist: the first line must be #EXTM3U.")
+    entries = []
+    info: dict[str, str] | None = None
+    for line in lines[1:]:
+        if line.startswith("#EXTINF:"):
+            seconds, _, name = line[len("#EXTINF:") :].partition(",")
+            artist, _, title = name.partition(" - ")
+            info = {"seconds": seconds, "artist": artist, "title": title}
+        elif not line.startswith("#") and info is not None:
+            entries.append({**info, "location": line})
+            info = None
+    return entries
+
+
+def parse_text(text: str) -> list[dict[str, str]]:
+    """``artist``, ``title`` and ``year`` of each line of an exported plain list."""
+    entries = []
+    for line in text.splitlines():
+        match = re.match(r"^\s*\d+\.\s+(.*?) - (.*?)(?: \((\d{4})\))?\s*$", line)
+        if match:
+            entries.append({"artist": match.group(1), "title": match.group(2), "year": match.group(3) or ""})
+    return entries
+
+
+def _result_list(results: object) -> list[object]:
+    if isinstance(results, Mapping):
+        for key in ("results", "recommendations"):
+            value = results.get(key)
+            if isinstance(value, Mapping) and "results" in value:
+                value = value["results"]
+            if isinstance(value, list):
+                return value
+        raise QueryError("Export takes a list of results, or a response with 'results'.")
+    if isinstance(results, list | tuple):
+        return list(results)
+    raise QueryError("Export takes a list of results, or a response with 'results'.")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,0 +1,293 @@
+"""Taste profile: what a list of liked songs has in common, in bucket words, with a radar chart and recommendations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from assistant.discovery.browse import Filters, era_of
+from assistant.discovery.diversity import diverse_order
+from assistant.discovery.space import SongNotFound, SongSpace, format_value, song_space
+from assistant.engine import SearchEngine
+from assistant.results import SearchResponse
+from index_builder.errors import QueryError
+
+DISTINCT_Z = 0.75
+"""A feature whose liked-song average is this many catalogue standard deviations from the catalogue's stands out."""
+CONSISTENT_RATIO = 0.5
+"""Liked songs whose spread is under this share of the catalogue's spread are called consistent on that feature."""
+VARIED_RATIO = 1.0
+"""...and over this share, varied."""
+MAX_LIKED = 50
+RADAR_RANGE = (2, 98)
+"""Each radar axis runs from this low to this high percentile of the catalogue."""
+
+
+@dataclass(frozen=True)
+class FeatureStat:
+    """One feature of a taste: the liked songs' average and spread against the catalogue's."""
+
+    feature: str
+    label: str
+    mean: float
+    std: float
+    count: int
+    word: str | None
+    catalogue_mean: float
+    catalogue_std: float
+
+    @property
+    def z(self) -> float:
+        """How far the average sits from the catalogue's, in catalogue standard deviations."""
+        return (self.mean - self.catalogue_mean) / self.catalogue_std
+
+    @property
+    def spread(self) -> str:
+        """``consistent``, ``moderately varied`` or ``varied`` next to the catalogue (``one song`` if just one)."""
+        if self.count < 2:
+            return "one song"
+        ratio = self.std / self.catalogue_std
+        return "consistent" if ratio < CONSISTENT_RATIO else "varied" if ratio > VARIED_RATIO else "moderately varied"
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready view."""
+        return {
+            "feature": self.feature,
+            "label": self.label,
+            "mean": round(self.mean, 4),
+            "std": round(self.std, 4),
+            "word": self.word,
+            "spread": self.spread,
+            "catalogue_mean": round(self.catalogue_mean, 4),
+            "catalogue_std": round(self.catalogue_std, 4),
+            "z": round(self.z, 3),
+        }
+
+
+@dataclass
+class TasteProfile:
+    """What a set of liked songs has in common."""
+
+    rows: list[int]
+    liked: list[dict[str, object]]
+    features: list[FeatureStat]
+    distinctive: list[str]
+    top_genres: list[dict[str, object]]
+    eras: list[dict[str, object]]
+    summary: str
+    notes: list[str] = field(default_factory=list)
+
+    def words(self) -> dict[str, str]:
+        """Feature -> the bucket word of the liked songs' average, for the features that stand out (else all),
+        the most distinctive first."""
+        worded = sorted((s for s in self.features if s.word), key=lambda s: -abs(s.z))
+        standing = [s for s in worded if abs(s.z) >= DISTINCT_Z]
+        return {s.feature: str(s.word) for s in standing or worded}
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready view (the profile part of the /taste_profile endpoint)."""
+        return {
+            "summary": self.summary,
+            "liked": self.liked,
+            "distinctive": self.distinctive,
+            "features": [s.to_dict() for s in self.features],
+            "top_genres": self.top_genres,
+            "eras": self.eras,
+            "notes": self.notes,
+        }
+
+
+def taste_profile(engine: SearchEngine, titles: Iterable[str]) -> TasteProfile:
+    """Describe the taste behind ``titles`` (each fuzzy matched like more-like-this; misses become notes)."""
+    space = song_space(engine)
+    wanted = [str(t) for t in ([titles] if isinstance(titles, str) else titles) if str(t or "").strip()]
+    if len(wanted) > MAX_LIKED:
+        raise QueryError(f"A taste profile takes up to {MAX_LIKED} songs; {len(wanted)} were given.")
+    rows: list[int] = []
+    notes: list[str] = []
+    for title in wanted:
+        try:
+            match = space.find(str(title))
+        except SongNotFound as missing:
+            notes.append(str(missing))
+            continue
+        if match.note:
+            notes.append(match.note)
+        if match.row not in rows:
+            rows.append(match.row)
+    if not rows:
+        raise QueryError(" ".join(notes) or "Pick at least one song you like.")
+    return profile_of_rows(space, rows, notes)
+
+
+def profile_of_rows(space: SongSpace, rows: list[int], notes: list[str] | None = None) -> TasteProfile:
+    """The TasteProfile of the songs at ``rows``."""
+    songs = space.songs.iloc[rows]
+    stats = []
+    for feature in space.numeric_features:
+        values = space.raw[feature].to_numpy()[rows]
+        values = values[~np.isnan(values)]
+        if len(values) == 0:
+            continue
+        buckets = space.engine.index.scheme.features.get(feature)
+        mean = float(values.mean())
+        stats.append(
+            FeatureStat(
+                feature=feature,
+                label=space.feature_label(feature),
+                mean=mean,
+                std=float(values.std()),
+                count=len(values),
+                word=buckets.word_for(mean) if buckets is not None else None,
+                catalogue_mean=float(space.mean[feature]),
+                catalogue_std=float(space.std[feature]),
+            )
+        )
+    standing = sorted((s for s in stats if s.word and abs(s.z) >= DISTINCT_Z), key=lambda s: -abs(s.z))
+    genres = Counter(str(g) for g in songs["genre"] if str(g).strip())
+    top_genres = [{"genre": g, "count": n} for g, n in sorted(genres.items(), key=lambda item: (-item[1], item[0]))]
+    years = [int(y) for y in songs["year"] if not pd.isna(y)]
+    eras = Counter(era_of(y) for y in years)
+    era_list = [{"era": e, "count": n} for e, n in sorted(eras.items(), key=lambda item: (-item[1], item[0]))]
+    liked = [
+        {
+            "song_id": str(song["song_id"]),
+            "title": str(song["title"]),
+            "artist": str(song["artist"]),
+            "genre": str(song["genre"]),
+            "year": None if pd.isna(song["year"]) else int(song["year"]),
+        }
+        for _, song in songs.iterrows()
+    ]
+    distinctive = [str(s.word) for s in standing]
+    summary = _summary(len(rows), stats, standing, top_genres, years, era_list)
+    return TasteProfile(rows, liked, stats, distinctive, top_genres[:5], era_list, summary, list(notes or []))
+
+
+def recommend_for_taste(
+    engine: SearchEngine,
+    profile: TasteProfile,
+    k: int | None = None,
+    filters: Filters | None = None,
+    diverse: bool = True,
+) -> SearchResponse:
+    """Songs nearest the profile that are not among the liked ones.
+
+    The same hybrid score as more-like-this: ``settings.similar_audio_weight`` x cosine between a song's
+    standardized audio features and the liked songs' average, plus the rest x cosine to their average embedding.
+    """
+    space = song_space(engine)
+    with_audio = [r for r in profile.rows if space.has_audio[r]]
+    audio_target = space.audio[with_audio].mean(axis=0) if with_audio else None
+    text_target = space.vectors[profile.rows].mean(axis=0)
+    scores = space.hybrid_similarity(audio_target, text_target, engine.settings.similar_audio_weight)
+    filters = filters or Filters()
+    allowed = filters.mask(space.songs)
+    allowed[profile.rows] = False
+    rows = np.flatnonzero(allowed)
+    if len(rows) == 0:
+        raise QueryError(f"No song you have not liked yet is {filters.describe() or 'left in the catalogue'}.")
+    order = diverse_order(scores[rows], space.artists[rows], space.count(k), diverse=diverse)
+    wanted = profile.words()
+    genre_counts = {str(g["genre"]): int(g["count"]) for g in profile.top_genres}  # type: ignore[call-overload]
+    results = []
+    for rank, position in enumerate(order, 1):
+        row = int(rows[position])
+        words = engine.song_words(row)
+        shared = [w for f, w in wanted.items() if words.get(f) == w]
+        parts = ["shares your " + ", ".join(shared)] if shared else []
+        genre = str(space.songs.iloc[row]["genre"])
+        if genre in genre_counts:
+            liked_count = genre_counts[genre]
+            parts.append(
+                f"{genre} like {liked_count} of your songs" if liked_count > 1 else f"{genre} like one of yours"
+            )
+        explanation = "; ".join(parts) or "closest to your songs' overall sound and descriptions"
+        results.append(space.result(rank, row, scores[row], explanation, tuple(shared)))
+    understood = "; ".join(p for p in (f"songs like your {len(profile.rows)}", filters.describe()) if p)
+    return SearchResponse(
+        query=", ".join(str(s["title"]) for s in profile.liked), understood=understood, results=results, notes=[]
+    )
+
+
+def radar_figure(space: SongSpace, profile: TasteProfile, title: str | None = None) -> Figure:
+    """A polar chart of the profile's average (with its spread) against the catalogue average, per audio feature.
+
+    Each axis runs from the catalogue's 2nd to 98th percentile of that feature, so the catalogue average sits
+    mid-way on most axes and a point near the rim means "higher than almost every song".
+    """
+    stats = [s for s in profile.features if s.feature in space.audio_features]
+    if len(stats) < 3:
+        raise QueryError("A radar chart needs at least three audio features with values.")
+    low_high = {s.feature: np.nanpercentile(space.raw[s.feature].to_numpy(), RADAR_RANGE).astype(float) for s in stats}
+
+    def scaled(feature: str, value: float) -> float:
+        low, high = low_high[feature]
+        return float(np.clip((value - low) / (high - low), 0.0, 1.0)) if high > low else 0.5
+
+    angles = np.linspace(0, 2 * np.pi, len(stats), endpoint=False)
+    closed = np.append(angles, angles[0])
+    mine = [scaled(s.feature, s.mean) for s in stats]
+    band_low = [scaled(s.feature, s.mean - s.std) for s in stats]
+    band_high = [scaled(s.feature, s.mean + s.std) for s in stats]
+    average = [scaled(s.feature, s.catalogue_mean) for s in stats]
+
+    figure = Figure(figsize=(7.2, 7.2), dpi=100, layout="constrained")
+    axes = figure.add_subplot(projection="polar")
+    axes.set_theta_offset(np.pi / 2)
+    axes.set_theta_direction(-1)
+    band = {"color": "#d95f02", "alpha": 0.15, "label": "your spread (±1 std)"}
+    axes.fill_between(closed, [*band_low, band_low[0]], [*band_high, band_high[0]], **band)
+    axes.plot(closed, [*average, average[0]], color="#555555", linestyle="--", linewidth=1.5, label="catalogue average")
+    axes.plot(closed, [*mine, mine[0]], color="#d95f02", linewidth=2.2, marker="o", label="your average")
+    axes.fill(closed, [*mine, mine[0]], color="#d95f02", alpha=0.25)
+    axes.set_xticks(angles)
+    axes.set_xticklabels([f"{s.label}\n{format_value(s.feature, s.mean)}" for s in stats], fontsize=9)
+    axes.set_ylim(0, 1)
+    axes.set_yticks([0.25, 0.5, 0.75])
+    axes.set_yticklabels(["low", "mid", "high"], fontsize=7, color="#777777")
+    axes.tick_params(axis="x", pad=8)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=9, frameon=False)
+    low_pct, high_pct = RADAR_RANGE
+    caption = f"Each axis runs from the catalogue's {low_pct}th to {high_pct}th percentile of the feature."
+    figure.supxlabel(caption, fontsize=8, color="#555555")
+    axes.set_title(title or f"Taste profile of {len(profile.rows)} songs", pad=28, fontsize=12)
+    return figure
+
+
+def _summary(
+    count: int,
+    stats: list[FeatureStat],
+    standing: list[FeatureStat],
+    top_genres: list[dict[str, object]],
+    years: list[int],
+    eras: list[dict[str, object]],
+) -> str:
+    """``Your 3 songs lean very slow tempo, acoustic and low energy; ...`` in bucket words."""
+    songs = "song" if count == 1 else f"{count} songs"
+    if standing:
+        words = [str(s.word) for s in standing[:5]]
+        lean = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        sentences = [f"Your {songs} lean {lean}, next to the catalogue average."]
+    else:
+        sentences = [f"Your {songs} sit close to the catalogue average on every feature."]
+    if top_genres:
+        genres = ", ".join(f"{g['genre']} ({g['count']})" for g in top_genres[:3])
+        sentences.append(f"Top genres: {genres}.")
+    if years:
+        span = str(min(years)) if min(years) == max(years) else f"{min(years)}-{max(years)}"
+        sentences.append(f"Released {span}, mostly {eras[0]['era']}.")
+    spread = [s for s in stats if s.count >= 2 and s.word]
+    if spread:
+        consistent = [s.label for s in spread if s.spread == "consistent"]
+        varied = [s.label for s in spread if s.spread == "varied"]
+        if consistent:
+            sentences.append(f"Consistent in {', '.join(consistent)}.")
+        if varied:
+            sentences.append(f"Varied in {', '.join(varied)}.")
+    return " ".join(sentences)

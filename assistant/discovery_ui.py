@@ -1,0 +1,359 @@
+"""The Discover tab of the Gradio app and its named API endpoints (mood presets, browsing, more like this, taste
+profile, export).
+
+Call ``add_discovery_tabs(engine_getter)`` inside the app's ``gr.Blocks`` context, next to the chat::
+
+    with gr.Blocks(title="Moodring") as demo:
+        with gr.Tab("Chat"):
+            ...
+        add_discovery_tabs(lambda: engine)
+
+The handlers below are plain functions of an engine; everything a person picks lives in the components'
+session values, never in module state.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from assistant.discovery.browse import Filters, filtered_search, genre_counts, year_counts
+from assistant.discovery.export import FORMATS, playlist_rows, to_text, write_export
+from assistant.discovery.presets import engine_presets, preset_search
+from assistant.discovery.similar import more_like_this
+from assistant.discovery.space import SongNotFound, song_space
+from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
+from assistant.engine import SearchEngine
+from assistant.formatting import response_as_markdown
+from assistant.results import SearchResponse
+from index_builder.errors import MoodringError
+
+EngineGetter = Callable[[], SearchEngine]
+API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
+"""The named endpoints this module registers (``/more_like_this`` and so on)."""
+
+
+# ---- JSON handlers (the API endpoints) --------------------------------------------------------------------
+
+
+def api_more_like_this(
+    engine: SearchEngine,
+    title: str,
+    k: int = 10,
+    genres: Sequence[str] | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    diverse: bool = True,
+) -> dict[str, object]:
+    """Songs like ``title``; a title that matches nothing gives no results, a note and ``did_you_mean``."""
+    try:
+        response = more_like_this(engine, title, k, Filters.of(genres, year_min, year_max), diverse)
+    except SongNotFound as missing:
+        empty = SearchResponse(query=str(title), understood="", results=[], notes=[str(missing)])
+        return {**empty.to_dict(), "did_you_mean": missing.suggestions}
+    return {**response.to_dict(), "did_you_mean": []}
+
+
+def api_preset(
+    engine: SearchEngine,
+    preset: str,
+    k: int = 10,
+    genres: Sequence[str] | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    diverse: bool = True,
+) -> dict[str, object]:
+    """Songs for a mood preset (name or label, any case)."""
+    return preset_search(engine, preset, k, Filters.of(genres, year_min, year_max), diverse).to_dict()
+
+
+def api_browse(
+    engine: SearchEngine,
+    query: str = "",
+    genres: Sequence[str] | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    k: int = 10,
+    diverse: bool = True,
+) -> dict[str, object]:
+    """A request answered among the songs of the chosen genres and years (the most popular when it is empty)."""
+    return filtered_search(engine, query, Filters.of(genres, year_min, year_max), k, diverse).to_dict()
+
+
+def api_taste_profile(
+    engine: SearchEngine,
+    titles: Sequence[str],
+    k: int = 10,
+    genres: Sequence[str] | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    diverse: bool = True,
+) -> dict[str, object]:
+    """The taste behind the liked ``titles`` and the songs nearest it that are not among them."""
+    profile = taste_profile(engine, titles)
+    recommendations = recommend_for_taste(engine, profile, k, Filters.of(genres, year_min, year_max), diverse)
+    return {"profile": profile.to_dict(), "recommendations": recommendations.to_dict()}
+
+
+def export_file(engine: SearchEngine, fmt: str, results: object) -> str:
+    """Write ``results`` (a result list or a response dict) as ``fmt`` into a fresh temp folder; return the path."""
+    rows = playlist_rows(results, engine.songs)
+    folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
+    return str(write_export(rows, fmt, folder))
+
+
+# ---- The UI -----------------------------------------------------------------------------------------------
+
+
+def add_discovery_tabs(engine_getter: EngineGetter) -> None:
+    """Add the Discover tab and the named API endpoints to the ``gr.Blocks`` being built.
+
+    ``engine_getter`` returns the app's loaded SearchEngine; it is called once here (for the genre, year, song
+    and preset choices) and again by every event, so it should be cheap (``lambda: engine``).
+    """
+    engine = engine_getter()
+    songs = engine.songs
+    space = song_space(engine)
+    presets = engine_presets(engine)
+    years = songs["year"].dropna().astype(int)
+    first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
+    genre_choices = [(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in genre_counts(songs)]
+    song_choices = sorted({space.label(row) for row in range(len(songs))}, key=str.casefold)
+
+    def filters_of(genres: list[str] | None, low: float | None, high: float | None) -> Filters:
+        """The UI's filters; a year range spanning the whole catalogue filters nothing."""
+        low = None if low is None or low <= first_year else low
+        high = None if high is None or high >= last_year else high
+        return Filters.of(genres, low, high)
+
+    def shown(response: SearchResponse) -> tuple[str, str | None, str | None, str]:
+        rows = playlist_rows([r.to_dict() for r in response.results], engine_getter().songs)
+        folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
+        csv_path = write_export(rows, "csv", folder) if rows else None
+        m3u_path = write_export(rows, "m3u", folder) if rows else None
+        return (
+            response_as_markdown(response),
+            None if csv_path is None else str(csv_path),
+            None if m3u_path is None else str(m3u_path),
+            to_text(rows),
+        )
+
+    def failed(error: MoodringError) -> tuple[str, None, None, str]:
+        return str(error), None, None, ""
+
+    with gr.Tab("Discover"):
+        gr.Markdown(
+            "Pick a mood, browse by genre and years, find songs like one you love, or describe your taste from "
+            "songs you like. The filters apply to every search on this tab."
+        )
+        with gr.Row():
+            genre_box = gr.Dropdown(
+                genre_choices, multiselect=True, label="Genres (any of)", info="empty: every genre", scale=3
+            )
+            year_low = gr.Slider(first_year, last_year, value=first_year, step=1, label="From year", scale=1)
+            year_high = gr.Slider(first_year, last_year, value=last_year, step=1, label="To year", scale=1)
+        with gr.Row():
+            count = gr.Slider(1, engine.settings.max_k, value=engine.settings.top_k, step=1, label="Songs")
+            diverse = gr.Checkbox(True, label="Diverse: at most two songs per artist")
+        filter_inputs = [genre_box, year_low, year_high, count, diverse]
+
+        with gr.Tabs():
+            with gr.Tab("Moods and browsing"):
+                with gr.Row():
+                    preset_buttons = [
+                        (gr.Button(p.label, size="sm", min_width=90), name) for name, p in presets.items()
+                    ]
+                with gr.Row():
+                    query = gr.Textbox(
+                        label="Request (optional)",
+                        placeholder="e.g. songs for a rainy evening; leave empty to list the most popular",
+                        scale=4,
+                    )
+                    browse_button = gr.Button("Search with filters", variant="primary", scale=1)
+                with gr.Accordion("Genres and years in the catalogue", open=False), gr.Row():
+                    gr.Dataframe(pd.DataFrame(genre_counts(songs)), label="Genres", interactive=False)
+                    gr.Dataframe(pd.DataFrame(year_counts(songs)), label="Years", interactive=False)
+            with gr.Tab("More like this"):
+                seed = gr.Dropdown(
+                    song_choices,
+                    value=None,
+                    allow_custom_value=True,
+                    filterable=True,
+                    label="A song from the catalogue (type to search; near misses get a 'did you mean')",
+                )
+                similar_button = gr.Button("More like this", variant="primary")
+            with gr.Tab("Taste profile"):
+                liked = gr.Dropdown(song_choices, multiselect=True, filterable=True, label="Songs you like")
+                taste_button = gr.Button("Describe my taste", variant="primary")
+                with gr.Row():
+                    taste_summary = gr.Markdown()
+                    radar = gr.Plot(label="Your feature profile against the catalogue average")
+                taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
+
+        results = gr.Markdown(label="Results")
+        with gr.Accordion("Export these results", open=False):
+            with gr.Row():
+                csv_button = gr.DownloadButton("Download CSV", value=None)
+                m3u_button = gr.DownloadButton("Download M3U playlist", value=None)
+            text_list = gr.Textbox(label="Plain list", lines=6, buttons=["copy"], interactive=False)
+        outputs = [results, csv_button, m3u_button, text_list]
+
+        def on_preset(name: str) -> Callable[..., tuple]:
+            def run(genres, low, high, k, diverse_on) -> tuple:
+                try:
+                    return shown(
+                        preset_search(engine_getter(), name, int(k), filters_of(genres, low, high), diverse_on)
+                    )
+                except MoodringError as error:
+                    return failed(error)
+
+            return run
+
+        for button, name in preset_buttons:
+            button.click(on_preset(name), filter_inputs, outputs, api_visibility="private")
+
+        def on_browse(text, genres, low, high, k, diverse_on) -> tuple:
+            try:
+                return shown(filtered_search(engine_getter(), text, filters_of(genres, low, high), int(k), diverse_on))
+            except MoodringError as error:
+                return failed(error)
+
+        browse_button.click(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
+        query.submit(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
+
+        def on_similar(title, genres, low, high, k, diverse_on) -> tuple:
+            try:
+                return shown(more_like_this(engine_getter(), title, int(k), filters_of(genres, low, high), diverse_on))
+            except MoodringError as error:
+                return failed(error)
+
+        similar_button.click(on_similar, [seed, *filter_inputs], outputs, api_visibility="private")
+
+        def on_taste(titles, genres, low, high, k, diverse_on) -> tuple:
+            current = engine_getter()
+            try:
+                profile = taste_profile(current, titles or [])
+                response = recommend_for_taste(current, profile, int(k), filters_of(genres, low, high), diverse_on)
+            except MoodringError as error:
+                return (str(error), None, None, *failed(error))
+            table = pd.DataFrame(
+                [
+                    {
+                        "feature": s.label,
+                        "your average": s.mean,
+                        "your spread (std)": s.std,
+                        "in words": s.word,
+                        "spread": s.spread,
+                        "catalogue average": s.catalogue_mean,
+                    }
+                    for s in profile.features
+                ]
+            ).round(3)
+            summary = "\n\n".join([f"**{profile.summary}**", *(f"_{note}_" for note in profile.notes)])
+            figure = radar_figure(song_space(current), profile)
+            return (summary, figure, table, *shown(response))
+
+        taste_button.click(
+            on_taste,
+            [liked, *filter_inputs],
+            [taste_summary, radar, taste_table, *outputs],
+            api_visibility="private",
+        )
+
+        # Named JSON endpoints for gradio_client; their parameters come from the type hints.
+        def more_like_this_endpoint(
+            title: str,
+            k: int = 10,
+            genres: list[str] | None = None,
+            year_min: int | None = None,
+            year_max: int | None = None,
+            diverse: bool = True,
+        ) -> dict:
+            """Songs like one in the catalogue (fuzzy title; 'did_you_mean' when nothing is close enough)."""
+            return _guarded(api_more_like_this, engine_getter(), title, k, genres, year_min, year_max, diverse)
+
+        def preset_endpoint(
+            preset: str,
+            k: int = 10,
+            genres: list[str] | None = None,
+            year_min: int | None = None,
+            year_max: int | None = None,
+            diverse: bool = True,
+        ) -> dict:
+            """Songs for a mood preset: energetic, chill, happy, melancholic, party, focused, romantic, ..."""
+            return _guarded(api_preset, engine_getter(), preset, k, genres, year_min, year_max, diverse)
+
+        def presets_endpoint() -> list:
+            """Every mood preset with its query words and feature targets."""
+            return [p.to_dict() for p in engine_presets(engine_getter()).values()]
+
+        def genres_endpoint() -> list:
+            """Every genre with its number of songs, most songs first."""
+            return genre_counts(engine_getter().songs)
+
+        def years_endpoint() -> list:
+            """Every release year with its number of songs."""
+            return year_counts(engine_getter().songs)
+
+        def browse_endpoint(
+            query: str = "",
+            genres: list[str] | None = None,
+            year_min: int | None = None,
+            year_max: int | None = None,
+            k: int = 10,
+            diverse: bool = True,
+        ) -> dict:
+            """A request answered among the chosen genres and years; the most popular songs when it is empty."""
+            return _guarded(api_browse, engine_getter(), query, genres, year_min, year_max, k, diverse)
+
+        def taste_profile_endpoint(
+            titles: list[str],
+            k: int = 10,
+            genres: list[str] | None = None,
+            year_min: int | None = None,
+            year_max: int | None = None,
+            diverse: bool = True,
+        ) -> dict:
+            """The taste behind liked titles (averages, spreads, words, genres, eras) and songs nearest it."""
+            return _guarded(api_taste_profile, engine_getter(), titles, k, genres, year_min, year_max, diverse)
+
+        gr.api(more_like_this_endpoint, api_name="more_like_this")
+        gr.api(preset_endpoint, api_name="preset")
+        gr.api(presets_endpoint, api_name="presets")
+        gr.api(genres_endpoint, api_name="genres")
+        gr.api(years_endpoint, api_name="years")
+        gr.api(browse_endpoint, api_name="browse")
+        gr.api(taste_profile_endpoint, api_name="taste_profile")
+
+        # /export returns a file, so it needs components: hidden ones, reachable only through the API.
+        with gr.Group(visible=False):
+            export_format = gr.Textbox(value="csv", label="format", info=" / ".join(FORMATS))
+            export_results = gr.JSON(label="results")
+            export_output = gr.File(label="playlist")
+            export_trigger = gr.Button("export")
+
+        def export_endpoint(fmt: str, results: object) -> str:
+            try:
+                return export_file(engine_getter(), fmt, results)
+            except MoodringError as error:
+                raise gr.Error(str(error), print_exception=False) from None
+
+        export_trigger.click(
+            export_endpoint,
+            [export_format, export_results],
+            export_output,
+            api_name="export",
+            api_description="Results (a list, or a response with 'results') as a csv, m3u or txt file.",
+        )
+
+
+def _guarded(handler: Callable[..., object], *args: object) -> dict:
+    """Run a JSON handler, turning Moodring's errors into a gr.Error with their one clear sentence."""
+    try:
+        return handler(*args)  # type: ignore[return-value]
+    except MoodringError as error:
+        raise gr.Error(str(error), print_exception=False) from None
