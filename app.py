@@ -1,55 +1,191 @@
-"""Moodring's Gradio app: ``python app.py [--host] [--port] [--share] [--catalogue PATH]``."""
+"""Moodring's Gradio app: ``python app.py [--host] [--port] [--share] [--auth user:pass] [--catalogue PATH]``.
+
+Thin by design: the chat handler, uploads and JSON search are plain functions in ``assistant/chat.py``; this
+file lays out the page, names the API endpoints (``/chat``, ``/search``) and launches. The model and index are
+read-only and loaded once; whatever belongs to one user (their dialogue, an uploaded catalogue) lives in
+``gr.State``.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 
 import gradio as gr
 
+from assistant.chat import ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
 from assistant.engine import SearchEngine
-from assistant.formatting import response_as_markdown
+from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.errors import MoodringError
-from index_builder.settings import Settings
 
 EXAMPLES = [
-    "songs for a rainy heartbreak",
     "upbeat workout songs with low acousticness, nothing before 2015",
-    "high energy dance pop",
+    "songs for a rainy heartbreak",
     "calm acoustic songs for studying",
+    "high energy dance pop, no Pitbull",
+    "hidden gems for a road trip",
 ]
+CONCURRENCY_LIMIT = 2
+"""Searches answered at once (one per CPU core on the reference machine); more wait in the queue."""
+QUEUE_SIZE = 64
+"""Requests that may wait in the queue before new ones are turned away."""
+INTRO = (
+    "# Moodring\n"
+    "Describe a mood, an activity or a moment and get songs that fit, each with the reason why. Then refine: "
+    "*calmer*, *older ones*, *no more Drake*, *show more*, *more like #2*, *why #3*, *start over*."
+)
+UPLOAD_HELP = (
+    "A Spotify export (`track_name`, `track_artist`, audio features on 0-1 scales, ...) or a CSV in the bundled "
+    "catalogue's columns. Clear the file to go back."
+)
 
 
-def create_app(engine: SearchEngine) -> gr.ChatInterface:
-    """The chat UI over one search engine; each message is answered on its own."""
+def create_app(engine: SearchEngine) -> gr.Blocks:
+    """The chat page and its API over one loaded engine (its model is shared with uploaded catalogues)."""
+    settings = engine.settings
 
-    def respond(message: str, history: list[dict]) -> str:
+    def add_message(message: str, history: list[dict]) -> tuple[str, list[dict], str]:
+        return "", [*history, {"role": "user", "content": message}], message
+
+    def reply(message: str, history: list[dict], k: float, session: ChatSession) -> tuple[list[dict], ChatSession]:
+        answer, session = chat(message, history[:-1], session, engine, int(k))
+        return [*history, {"role": "assistant", "content": answer}], session
+
+    def start_over(session: ChatSession) -> tuple[list[dict], ChatSession]:
+        return [], ChatSession(
+            engine=session.engine, catalogue_name=session.catalogue_name, workspace=session.workspace
+        )
+
+    def upload(path: str | None, history: list[dict], session: ChatSession) -> tuple[list[dict], ChatSession, str]:
+        message, session = open_catalogue(path, history, session, settings, engine.encoder)
+        if message:
+            history = [*history, {"role": "assistant", "content": message}]
+        return history, session, catalogue_status(session, engine)
+
+    def api_chat(message: str, history: list | None, k: float | None, session: ChatSession) -> tuple[str, ChatSession]:
+        return chat(message, history or None, session, engine, int(k) if k else None)
+
+    def search(
+        query: str,
+        k: int = settings.top_k,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        genres: list[str] | None = None,
+        exclude_genres: list[str] | None = None,
+        artists: list[str] | None = None,
+        exclude_artists: list[str] | None = None,
+        relax: bool = False,
+    ) -> list[dict]:
+        """Songs for a request as JSON, with optional filters; the fields are those of the CLI's --json."""
         try:
-            return response_as_markdown(engine.search(message))
+            return search_songs(
+                engine, query, k, year_min, year_max, genres or (), exclude_genres or (), artists or (),
+                exclude_artists or (), relax,
+            )  # fmt: skip
         except MoodringError as error:
-            return str(error)
+            raise gr.Error(str(error), print_exception=False) from None
 
-    return gr.ChatInterface(
-        respond,
-        title="Moodring",
-        description="Describe a mood, an activity or a moment; get songs that fit, each with the reason why.",
-        examples=EXAMPLES,
-        api_name="chat",
-    )
+    with gr.Blocks(title="Moodring", analytics_enabled=False) as app:
+        session = gr.State(ChatSession(), delete_callback=release)
+        pending = gr.State("")
+        gr.Markdown(INTRO)
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Moodring", height="70vh", min_height=420, elem_id="chat", buttons=["copy"])
+                textbox = gr.Textbox(
+                    placeholder="What are you in the mood for?", show_label=False, submit_btn=True, elem_id="message"
+                )
+                examples = gr.Examples(EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private")
+            with gr.Column(scale=1):
+                k = gr.Slider(1, settings.max_k, value=settings.top_k, step=1, label="Songs per answer")
+                restart = gr.Button("Start over", variant="secondary")
+                status = gr.Markdown(catalogue_status(ChatSession(), engine))
+                catalogue = gr.File(
+                    label="Your own catalogue (.csv or .csv.gz)", file_types=[".csv", ".gz"], elem_id="catalogue"
+                )
+                gr.Markdown(UPLOAD_HELP)
+        with gr.Column(visible=False):  # the /chat endpoint's own inputs and output
+            api_message = gr.Textbox(label="message")
+            api_history = gr.JSON(label="history", value=[])
+            api_k = gr.Number(label="k", value=settings.top_k, precision=0)
+            api_reply = gr.Markdown(label="reply")
+            api_button = gr.Button()
+
+        queued_search = {"api_visibility": "private", "concurrency_id": "search"}
+        for trigger in (textbox.submit, examples.load_input_event.then):
+            trigger(
+                add_message, [textbox, chatbot], [textbox, chatbot, pending], queue=False, api_visibility="private"
+            ).then(reply, [pending, chatbot, k, session], [chatbot, session], **queued_search)
+        restart.click(start_over, [session], [chatbot, session], queue=False, api_visibility="private")
+        for event in (catalogue.upload, catalogue.clear):
+            event(
+                upload, [catalogue, chatbot, session], [chatbot, session, status], api_visibility="private",
+                concurrency_limit=1, concurrency_id="catalogue",
+            )  # fmt: skip
+        api_button.click(
+            api_chat,
+            [api_message, api_history, api_k, session],
+            [api_reply, session],
+            api_name="chat",
+            api_description="Reply to a message in this client's conversation (or in the given history).",
+            concurrency_id="search",
+        )
+        gr.api(search, api_name="search", concurrency_id="search")
+    app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    return app
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Load the engine (building the index if needed) and serve the app."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+def launch(
+    app: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int | None = 7860,
+    share: bool = False,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+) -> str:
+    """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash."""
+    app.launch(server_name=host, server_port=port, share=share, auth=auth, prevent_thread_lock=True, show_error=False)
+    if share and not app.share_url:
+        print(
+            f"Could not create a public share link (Gradio's tunnel needs internet access); the app is still "
+            f"available at {app.local_url}",
+            flush=True,
+        )
+    if block:
+        app.block_thread()
+    return str(app.local_url)
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:pass`` -> ``("user", "pass")``; the password may itself contain colons."""
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise argparse.ArgumentTypeError("--auth takes USER:PASSWORD")
+    return user, password
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the engine (building the index if needed) and serve the app until interrupted."""
+    parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--share", action="store_true", help="also create a public Gradio share link")
-    parser.add_argument("--catalogue", type=Path, help="catalogue CSV (default: the bundled one)")
+    parser.add_argument("--auth", type=parse_auth, metavar="USER:PASSWORD", help="require this login")
+    add_settings_arguments(parser)
     args = parser.parse_args(argv)
-    engine = SearchEngine.from_settings(Settings.from_env(catalogue_path=args.catalogue), on_progress=print)
-    app = create_app(engine)
-    app.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port, share=args.share)
+    settings = settings_from_args(args)
+    engine = SearchEngine.from_settings(
+        settings, column_map=parse_column_map(args.column), on_progress=None if args.quiet else _say
+    )
+    launch(create_app(engine), host=args.host, port=args.port, share=args.share, auth=args.auth)
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understanding import understand
+from assistant.understanding import refine, understand
 from assistant.vocabulary import Vocabulary, load_concepts
 from index_builder.buckets import load_bucket_spec
 from index_builder.catalogue import load_catalogue
@@ -79,6 +79,29 @@ CASES = [
     ("melancolic", {"concepts": ["sad"]}),
     # nothing recognizable: stays semantic
     ("songs that feel like a sunset over the ocean", {}),
+    # follow-up phrasings: comparatives, "less", negations a few words before what they negate
+    ("calmer", {"concepts": ["low_energy"]}),
+    ("more upbeat", {"concepts": ["high_energy"]}),
+    ("a bit happier", {"concepts": ["happy"]}),
+    ("faster ones", {"concepts": ["fast"]}),
+    ("less loud", {"not_concepts": ["loud"]}),
+    ("less energetic", {"not_concepts": ["high_energy"]}),
+    ("not so fast", {"not_concepts": ["fast"]}),
+    ("nothing by Drake", {"not_artists": ["Drake"]}),
+    ("no songs from Kesha", {"not_artists": ["Kesha"]}),
+    ("get rid of drake", {"not_artists": ["Drake"]}),
+    ("i dont want kesha", {"not_artists": ["Kesha"]}),
+    ("I don't want any rap", {"not_genres": ["rap"]}),
+    ("no more hip hop", {"not_genres": ["hip hop"]}),
+    ("rap but not by Drake", {"genres": ["rap"], "not_artists": ["Drake"]}),
+    ("no rap songs by Drake", {"not_genres": ["rap"], "artists": ["Drake"]}),
+    ("only after 2015", {"years": (2016, None)}),
+    ("older than 2012", {"years": (None, 2011)}),
+    ("from the 2010s", {"years": (2010, 2019)}),
+    ("give me 5", {"count": 5}),
+    ("hits only", {"concepts": ["popular"]}),
+    ("no country", {"not_genres": ["country"]}),
+    ("calmr", {"concepts": ["low_energy"]}),
 ]  # fmt: skip
 
 
@@ -102,3 +125,44 @@ def test_describe_says_what_was_understood(vocabulary):
 
 def test_typo_corrections_are_reported(vocabulary):
     assert understand("acustic", vocabulary).corrections == ["read 'acustic' as 'acoustic'"]
+
+
+def _refined(vocabulary, *messages):
+    intent, dropped = understand(messages[0], vocabulary), []
+    for message in messages[1:]:
+        intent, dropped = refine(intent, understand(message, vocabulary))
+    return intent, dropped
+
+
+def test_refine_replaces_contradicted_wishes(vocabulary):
+    intent, dropped = _refined(vocabulary, "upbeat workout songs", "calmer")
+    assert [c.name for c in intent.concepts] == ["low_energy"]
+    assert dropped == ["high energy", "workout"]
+    assert intent.semantic_text == "workout songs calmer"  # the hard wish's word goes, the activity stays
+
+
+def test_refine_adds_up_exclusions_and_narrows_years(vocabulary):
+    intent, _ = _refined(vocabulary, "2010s party songs", "no Kesha", "no more Drake", "after 2015")
+    assert intent.excluded_artists == ["Kesha", "Drake"]
+    assert (intent.year_min, intent.year_max) == (2016, 2019)
+    assert intent.describe() == "party; excluding Kesha, Drake; 2016-2019"
+    assert "kesha" not in intent.semantic_text and "drake" not in intent.semantic_text
+
+
+def test_refine_years_that_do_not_overlap_take_the_new_range(vocabulary):
+    intent, _ = _refined(vocabulary, "songs before 2012", "after 2015")
+    assert (intent.year_min, intent.year_max) == (2016, None)
+
+
+def test_refine_replaces_genre_and_artist_and_keeps_the_count(vocabulary):
+    intent, dropped = _refined(vocabulary, "give me 5 dance pop songs", "only hip hop")
+    assert intent.genres == ["hip hop"] and intent.count == 5
+    assert dropped == ["dance pop"] and "dance" not in intent.semantic_text
+    intent, _ = _refined(vocabulary, "songs by Rihanna", "no Rihanna")
+    assert intent.artists == [] and intent.excluded_artists == ["Rihanna"]
+
+
+def test_refine_lifts_an_exclusion_that_is_wanted_again(vocabulary):
+    intent, _ = _refined(vocabulary, "party songs, not fast", "faster")
+    assert [c.name for c in intent.concepts] == ["party", "fast"]
+    assert intent.excluded_concepts == []

@@ -1,0 +1,206 @@
+"""One person's chat session and the plain functions the app wires up: chat, catalogue upload, JSON search.
+
+A ``ChatSession`` is everything that belongs to one user: the dialogue state, the user messages it has
+answered, and the engine of a catalogue they uploaded. The app keeps it in ``gr.State``, so two people never
+share one; nothing here is a module-level global.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.dialogue import DialogueState, respond
+from assistant.engine import SearchEngine, validate_query
+from assistant.formatting import _escape as escape
+from assistant.understanding import QueryIntent, refine
+from assistant.vocabulary import tokens
+from index_builder.catalogue import load_catalogue
+from index_builder.embedding import Encoder
+from index_builder.errors import CatalogueError, MoodringError, QueryError
+from index_builder.settings import Settings
+
+MAX_UPLOAD_SONGS = 5000
+"""The most songs an uploaded catalogue may hold: embedding runs at about 16 songs/s on a 2-core CPU, so this is
+about five minutes. Larger catalogues are built once with ``python -m index_builder`` and served with
+``python app.py --catalogue``."""
+
+
+@dataclass(frozen=True)
+class ChatSession:
+    """What one user's conversation owns."""
+
+    dialogue: DialogueState = field(default_factory=DialogueState)
+    turns: tuple[str, ...] = ()
+    """The user messages ``dialogue`` has answered, in order; a history that differs is replayed."""
+    engine: SearchEngine | None = None
+    """The engine over the user's own uploaded catalogue; None means the app's catalogue."""
+    catalogue_name: str | None = None
+    workspace: Path | None = None
+    """The temporary folder holding the uploaded catalogue and its index, removed with the session."""
+
+
+def chat(
+    message: str,
+    history: Sequence[object] | None,
+    session: ChatSession,
+    default_engine: SearchEngine,
+    k: int | None = None,
+) -> tuple[str, ChatSession]:
+    """The reply to ``message`` and the session after it.
+
+    ``history`` is the conversation so far (Gradio messages or ``[user, bot]`` pairs); None continues the
+    session's own conversation. When the history's user messages are not the ones the session answered (the chat
+    was cleared, or an API caller sent its own history), the dialogue is rebuilt by replaying them.
+    """
+    engine = session.engine or default_engine
+    turns = session.turns if history is None else user_turns(history)
+    dialogue = session.dialogue if turns == session.turns else replay(turns, engine, k)
+    reply, dialogue = respond(message, dialogue, engine, k)
+    return reply, dataclasses.replace(session, dialogue=dialogue, turns=(*turns, str(message)))
+
+
+def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> DialogueState:
+    """The dialogue state after answering ``turns`` from the start."""
+    state = DialogueState()
+    for turn in turns:
+        _, state = respond(turn, state, engine, k)
+    return state
+
+
+def user_turns(history: Sequence[object]) -> tuple[str, ...]:
+    """The user's messages in a chat history, in order, as plain text."""
+    turns = []
+    for item in history:
+        if isinstance(item, dict):
+            if item.get("role") == "user":
+                turns.append(_text_of(item.get("content")))
+        elif isinstance(item, list | tuple) and item and item[0] is not None:
+            turns.append(_text_of(item[0]))
+    return tuple(turns)
+
+
+def _text_of(content: object) -> str:
+    """Message content as text: a string, a ``{"type": "text", "text": ...}`` part, or a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, list | tuple):
+        return " ".join(part for part in (_text_of(c) for c in content) if part)
+    return ""
+
+
+def open_catalogue(
+    path: str | Path | None,
+    history: Sequence[object],
+    session: ChatSession,
+    settings: Settings,
+    encoder: Encoder,
+    max_songs: int = MAX_UPLOAD_SONGS,
+) -> tuple[str, ChatSession]:
+    """Switch the session to the catalogue at ``path`` (None: back to the app's), with a message for the chat.
+
+    The file is copied into a fresh temporary folder that also holds its index. A file that cannot be used
+    leaves the session as it was and the message says why, in one sentence.
+    """
+    turns = user_turns(history)
+    if path is None:
+        if session.engine is None:
+            return "", session
+        release(session)
+        reset = ChatSession(turns=turns)
+        return "Back to the app's own catalogue. What are you in the mood for?", reset
+    source = Path(path)
+    workspace = Path(tempfile.mkdtemp(prefix="moodring-upload-"))
+    try:
+        copy = workspace / source.name
+        shutil.copyfile(source, copy)
+        catalogue = load_catalogue(copy)
+        if len(catalogue) > max_songs:
+            raise CatalogueError(
+                f"{source.name} has {len(catalogue)} songs; the app embeds at most {max_songs} on upload. Build its "
+                "index with `python -m index_builder --catalogue FILE` and start the app with `--catalogue FILE`."
+            )
+        engine = SearchEngine.from_settings(
+            settings.with_changes(catalogue_path=copy, index_dir=workspace / "index", show_progress=False),
+            encoder=encoder,
+        )
+    except (MoodringError, OSError) as error:
+        shutil.rmtree(workspace, ignore_errors=True)
+        return f"I could not use {escape(source.name)}: {escape(str(error))}", session
+    release(session)
+    notes = "".join(f"\n- {escape(note)}" for note in catalogue.report.notes)
+    message = (
+        f"Now searching **{escape(source.name)}**: {len(engine.songs)} songs from {catalogue.report.rows_read} "
+        f"rows.{notes}\n\nWhat are you in the mood for?"
+    )
+    return message, ChatSession(turns=turns, engine=engine, catalogue_name=source.name, workspace=workspace)
+
+
+def release(session: ChatSession) -> None:
+    """Delete the session's uploaded catalogue and index (Gradio calls this when the session ends)."""
+    if isinstance(session, ChatSession) and session.workspace is not None:
+        shutil.rmtree(session.workspace, ignore_errors=True)
+
+
+def catalogue_status(session: ChatSession, default_engine: SearchEngine) -> str:
+    """One line for the page: which catalogue the chat searches, and its size."""
+    if session.engine is not None:
+        name = escape(session.catalogue_name or "upload")
+        return f"Searching your catalogue **{name}** ({len(session.engine.songs)} songs)."
+    name = Path(default_engine.settings.catalogue_path).name
+    return f"Searching **{escape(name)}** ({len(default_engine.songs)} songs)."
+
+
+def search_songs(
+    engine: SearchEngine,
+    query: str,
+    k: int | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    genres: Sequence[str] = (),
+    exclude_genres: Sequence[str] = (),
+    artists: Sequence[str] = (),
+    exclude_artists: Sequence[str] = (),
+    relax: bool = False,
+) -> list[dict[str, object]]:
+    """Results as JSON-ready dicts (the CLI's ``--json`` fields), with filters on top of what the query says.
+
+    Explicit filters win over the query's own words where they disagree. When nothing meets every condition the
+    list is empty, unless ``relax`` asks for the nearest songs without the condition that emptied it.
+    """
+    text = validate_query(query)
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise QueryError(f"year_min {year_min} is after year_max {year_max}.")
+    vocabulary = engine.vocabulary
+    change = QueryIntent(
+        text="",
+        genres=[_known(g, vocabulary.genres, "genre") for g in genres],
+        excluded_genres=[_known(g, vocabulary.genres, "genre") for g in exclude_genres],
+        artists=[_known(a, vocabulary.artists, "artist") for a in artists],
+        excluded_artists=[_known(a, vocabulary.artists, "artist") for a in exclude_artists],
+        year_min=year_min,
+        year_max=year_max,
+    )
+    intent, _ = refine(engine.understand(text), change)
+    response = engine.search_intent(intent, k)
+    if response.relaxed is not None and not relax:
+        return []
+    return [result.to_dict() for result in response.results]
+
+
+def _known(name: str, known: Sequence[str], kind: str) -> str:
+    """The catalogue's spelling of a genre or artist, or a QueryError that suggests the nearest ones."""
+    wanted = " ".join(tokens(name))
+    by_key = {" ".join(tokens(k)): k for k in known}
+    if wanted in by_key:
+        return by_key[wanted]
+    close = difflib.get_close_matches(wanted, list(by_key), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(by_key[c]) for c in close)}?" if close else ""
+    raise QueryError(f"There is no {kind} '{name}' in this catalogue.{hint}")
