@@ -14,6 +14,7 @@ import sys
 import gradio as gr
 
 from assistant.chat import ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
+from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.errors import MoodringError
@@ -89,7 +90,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         session = gr.State(ChatSession(), delete_callback=release)
         pending = gr.State("")
         gr.Markdown(INTRO)
-        with gr.Row():
+        with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Moodring", height="70vh", min_height=420, elem_id="chat", buttons=["copy"])
                 textbox = gr.Textbox(
@@ -104,6 +105,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
                     label="Your own catalogue (.csv or .csv.gz)", file_types=[".csv", ".gz"], elem_id="catalogue"
                 )
                 gr.Markdown(UPLOAD_HELP)
+        add_discovery_tabs(lambda: engine)
         with gr.Column(visible=False):  # the /chat endpoint's own inputs and output
             api_message = gr.Textbox(label="message")
             api_history = gr.JSON(label="history", value=[])
