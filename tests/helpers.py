@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import html
+import re
+import socket
 from pathlib import Path
 
 from index_builder.settings import PROJECT_ROOT, Settings
@@ -53,3 +56,28 @@ def test_settings(tmp_path: Path, catalogue: Path, **changes: object) -> Setting
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+LISTED = re.compile(r"^\d+\. \*\*(?P<title>.+?)\*\* by (?P<artist>.+?) \((?P<genre>.+?)(?:, (?P<year>\d{4}))?\)  $")
+"""One song line of a chat reply."""
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listed_songs(reply: str, engine) -> list:
+    """The catalogue rows of the songs a chat reply lists, found by their (unescaped) title and artist."""
+    songs = engine.songs
+    rows = []
+    for line in reply.splitlines():
+        match = LISTED.match(line)
+        if match:
+            title, artist = (html.unescape(re.sub(r"\\(.)", r"\1", match[name])) for name in ("title", "artist"))
+            found = songs[(songs["title"] == title) & (songs["artist"] == artist)]
+            assert len(found) == 1, (title, artist)
+            rows.append(found.iloc[0])
+    return rows

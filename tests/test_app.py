@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import html
-import re
-import socket
 
 import pytest
 from gradio_client import Client
@@ -13,16 +10,9 @@ from gradio_client.exceptions import AppError, AuthenticationError
 
 import app as moodring_app
 from index_builder.settings import PROJECT_ROOT
+from tests.helpers import free_port, listed_songs
 
 CLI_FIELDS = {"rank", "song_id", "title", "artist", "year", "genre", "score", "description", "explanation", "matched"}
-LISTED = re.compile(r"^\d+\. \*\*(?P<title>.+?)\*\* by (?P<artist>.+?) \((?P<genre>.+?)(?:, (?P<year>\d{4}))?\)  $")
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,20 +28,6 @@ def app_url(bundled_engine):
 def client(app_url):
     """A fresh gradio_client session."""
     return Client(app_url, verbose=False, download_files=False)
-
-
-def listed_songs(reply: str, engine) -> list:
-    """The catalogue rows of the songs a chat reply lists, found by their (unescaped) title and artist."""
-    songs = engine.songs
-    rows = []
-    for line in reply.splitlines():
-        match = LISTED.match(line)
-        if match:
-            title, artist = (html.unescape(re.sub(r"\\(.)", r"\1", match[name])) for name in ("title", "artist"))
-            found = songs[(songs["title"] == title) & (songs["artist"] == artist)]
-            assert len(found) == 1, (title, artist)
-            rows.append(found.iloc[0])
-    return rows
 
 
 def test_api_lists_the_named_endpoints(client):
