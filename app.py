@@ -13,7 +13,7 @@ import sys
 
 import gradio as gr
 
-from assistant.chat import ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
+from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
@@ -146,7 +146,15 @@ def launch(
     block: bool = True,
 ) -> str:
     """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash."""
-    app.launch(server_name=host, server_port=port, share=share, auth=auth, prevent_thread_lock=True, show_error=False)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=auth,
+        prevent_thread_lock=True,
+        show_error=False,
+        max_file_size=MAX_UPLOAD_BYTES,
+    )
     if share and not app.share_url:
         print(
             f"Could not create a public share link (Gradio's tunnel needs internet access); the app is still "

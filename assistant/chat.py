@@ -26,6 +26,8 @@ from index_builder.errors import CatalogueError, MoodringError, QueryError
 from index_builder.settings import Settings
 
 MAX_UPLOAD_SONGS = 5000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+"""Uploads larger than this are refused before they are read (the server refuses them too)."""
 """The most songs an uploaded catalogue may hold: embedding runs at about 16 songs/s on a 2-core CPU, so this is
 about five minutes. Larger catalogues are built once with ``python -m index_builder`` and served with
 ``python app.py --catalogue``."""
@@ -117,6 +119,13 @@ def open_catalogue(
         reset = ChatSession(turns=turns)
         return "Back to the app's own catalogue. What are you in the mood for?", reset
     source = Path(path)
+    size = source.stat().st_size if source.is_file() else 0
+    if size > MAX_UPLOAD_BYTES:
+        limit = MAX_UPLOAD_BYTES // (1024 * 1024)
+        return (
+            f"I could not use {escape(source.name)}: it is {size / 1e6:.0f} MB; uploads are limited to {limit} MB.",
+            session,
+        )
     workspace = Path(tempfile.mkdtemp(prefix="moodring-upload-"))
     try:
         copy = workspace / source.name

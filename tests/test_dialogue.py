@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.chat import ChatSession, chat, open_catalogue, release, replay, search_songs, user_turns
@@ -338,3 +340,24 @@ def test_search_songs_never_breaks_a_condition(bundled_engine):
 def test_search_songs_rejects_unknown_filters(bundled_engine, kwargs, message):
     with pytest.raises(QueryError, match=message.replace("(", r"\(")):
         search_songs(bundled_engine, "songs", 5, **kwargs)
+
+
+def test_oversized_upload_is_refused_before_reading(bundled_engine, tmp_path, monkeypatch):
+    import assistant.chat
+
+    monkeypatch.setattr(assistant.chat, "MAX_UPLOAD_BYTES", 100)
+    upload = spotify_catalogue(tmp_path, "large.csv")
+    before = ChatSession()
+    message, after = open_catalogue(upload, [], before, bundled_engine.settings, bundled_engine.encoder)
+    assert "uploads are limited to" in message and after is before
+
+
+def test_uploads_live_only_in_a_temporary_folder(bundled_engine, tmp_path):
+    import tempfile
+
+    upload = spotify_catalogue(tmp_path, "mine.csv")
+    _, session = open_catalogue(upload, [], ChatSession(), bundled_engine.settings, bundled_engine.encoder)
+    assert session.workspace.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+    written = [p for p in session.workspace.rglob("*") if p.is_file()]
+    assert written and all(p.resolve().is_relative_to(session.workspace.resolve()) for p in written)
+    release(session)
