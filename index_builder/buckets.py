@@ -105,7 +105,11 @@ def fit_buckets(spec: Mapping[str, Mapping[str, object]], songs: pd.DataFrame) -
         if values.empty:
             continue
         if entry.get("method", "fixed") == "quantile":
-            edges = tuple(float(v) for v in np.quantile(values, entry["quantiles"]))  # type: ignore[arg-type]
+            quantiles = np.quantile(values, entry["quantiles"])  # type: ignore[arg-type]
+            step = float(entry.get("round_to", 0) or 0)  # type: ignore[arg-type]
+            if step > 0:  # a few added songs then rarely move an edge, so few descriptions change
+                quantiles = np.round(quantiles / step) * step
+            edges = tuple(float(v) for v in quantiles)
         else:
             edges = tuple(float(v) for v in entry["edges"])  # type: ignore[union-attr]
         features[name] = FeatureBuckets(
