@@ -227,6 +227,12 @@ def _request(text: str, state: DialogueState, engine: SearchEngine, k: int | Non
     if _is_empty(change) and not (older or newer):
         return NUDGE, state
     intent, dropped = refine(state.intent, change)
+    if change.year_max is not None and older:
+        intent.year_max = change.year_max  # "older" moves the window down: an earlier floor above it goes
+        if intent.year_min is not None and intent.year_min > intent.year_max:
+            intent.year_min = None
+    elif change.year_min is not None and newer:
+        intent.year_min, intent.year_max = change.year_min, None  # "newer" moves it up, past an earlier cap
     notes.insert(0, "Changed the last request" + (f" (dropped {', '.join(dropped)})." if dropped else "."))
     next_state = dataclasses.replace(state, intent=intent, shown=(), last_page=(), page=0, relaxed=None)
     return _answer(next_state, engine, _page_size(intent, k, state), notes=notes)

@@ -26,6 +26,9 @@ from index_builder.vector_index import search_index
 MAX_QUERY_CHARS = 500
 SOFT_MATCH_WEIGHT = 0.1
 """Added to the cosine score, scaled by the share of soft (mood) wishes a song meets."""
+FEATURE_FIT_WEIGHT = 0.15
+"""Added to the cosine score, scaled by how far a song leans the way the request asks ("high energy": the
+song's energy percentile in the catalogue), so the most energetic of the high-energy songs rank first."""
 RELAXED_ALL = "every condition"
 """``SearchResponse.relaxed`` when no single condition could be dropped, so every one was."""
 EXACT_SEARCH_LIMIT = 50_000
@@ -53,6 +56,10 @@ class SearchEngine:
         self.words: dict[str, np.ndarray] = {
             name: np.array([buckets.word_for(v) for v in self.songs[name]], dtype=object)
             for name, buckets in index.scheme.features.items()
+        }
+        # Each song's percentile within the catalogue per feature (NaN where the value is missing).
+        self.percentiles: dict[str, np.ndarray] = {
+            name: self.songs[name].rank(pct=True).to_numpy(dtype=float) for name in index.scheme.features
         }
         spec = load_bucket_spec(settings.feature_words_path)
         concepts = load_concepts(settings.prompts_dir / "query_concepts.toml", {k: v["words"] for k, v in spec.items()})
@@ -131,6 +138,7 @@ class SearchEngine:
         keep = combined[ids]
         ids, scores = ids[keep], scores[keep]
         scores = scores + SOFT_MATCH_WEIGHT * self._soft_match_share(intent, ids)
+        scores = scores + FEATURE_FIT_WEIGHT * self._feature_fit(intent, ids)
         order = diverse_order(scores, self.songs["artist"].to_numpy()[ids], count, diverse=diverse)
         results = [
             self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector) for rank, i in enumerate(order, 1)
@@ -211,6 +219,29 @@ class SearchEngine:
             if mask[ids].any():
                 return dropped.label
         return None
+
+    def _feature_fit(self, intent: QueryIntent, ids: np.ndarray) -> np.ndarray:
+        """Mean over the features the request leans on of the song's percentile in the wanted direction."""
+        leanings = []
+        for feature, words in intent.wanted_words().items():
+            direction = self._direction(feature, words)
+            if direction:
+                percentile = self.percentiles[feature][ids]
+                leanings.append(percentile if direction > 0 else 1.0 - percentile)
+        if not leanings or len(ids) == 0:
+            return np.zeros(len(ids), dtype=np.float32)
+        return np.nan_to_num(np.mean(leanings, axis=0), nan=0.0).astype(np.float32)
+
+    def _direction(self, feature: str, words: set[str]) -> int:
+        """+1 when ``words`` are the feature's upper buckets, -1 for the lower ones, 0 for the middle."""
+        buckets = self.index.scheme.features.get(feature)
+        if buckets is None:
+            return 0
+        positions = [buckets.words.index(word) for word in words if word in buckets.words]
+        if not positions:
+            return 0
+        lean = float(np.mean(positions)) - (len(buckets.words) - 1) / 2
+        return 0 if abs(lean) < 0.5 else int(np.sign(lean))
 
     def _soft_match_share(self, intent: QueryIntent, ids: np.ndarray) -> np.ndarray:
         soft = {f: w for c in intent.concepts if not c.constraint for f, w in c.wants.items() if f in self.words}
