@@ -1,0 +1,61 @@
+"""Stopwatches that ride inside a real search: proxies for the encoder and the FAISS index, and summary numbers."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+
+class TimedEncoder:
+    """Wraps an Encoder and adds up the seconds spent in ``encode_query``; everything else passes through."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.wrapped = encoder
+        self.seconds = 0.0
+
+    def encode_query(self, text: str) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return self.wrapped.encode_query(text)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+class TimedIndex:
+    """Wraps a FAISS index and adds up the seconds spent in ``search``; everything else passes through."""
+
+    def __init__(self, index: Any) -> None:
+        self.wrapped = index
+        self.seconds = 0.0
+
+    def search(self, queries: np.ndarray, k: int, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        started = time.perf_counter()
+        try:
+            return self.wrapped.search(queries, k, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+def percentiles_ms(seconds: list[float] | np.ndarray) -> tuple[float, float]:
+    """(p50, p95) in milliseconds."""
+    values = np.asarray(seconds, dtype=float) * 1000
+    if values.size == 0:
+        return float("nan"), float("nan")
+    p50, p95 = np.percentile(values, [50, 95])
+    return float(p50), float(p95)
+
+
+def peak_rss_mb() -> float:
+    """The most resident memory this process has held so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024**2 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
