@@ -7,7 +7,6 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from assistant.discovery.diversity import diverse_order
 from assistant.explain import explain, nearest_song_words
@@ -259,19 +258,7 @@ class SearchEngine:
         words = self.song_words(row)
         nearest = nearest_song_words(query_vector, words, self.word_vectors())
         explanation, matched = explain(song, words, intent, nearest)
-        year = song["year"]
-        return SearchResult(
-            rank=rank,
-            song_id=str(song["song_id"]),
-            title=str(song["title"]),
-            artist=str(song["artist"]),
-            year=None if pd.isna(year) else int(year),
-            genre=str(song["genre"]),
-            score=round(score, 4),
-            description=str(song["description"]),
-            explanation=explanation,
-            matched=matched,
-        )
+        return SearchResult.from_song(rank, song, score, explanation, matched)
 
     def word_vectors(self) -> dict[str, np.ndarray]:
         """Embeddings of every bucket word (about fifty), computed once on first use."""

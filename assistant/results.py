@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,25 @@ class SearchResult:
     description: str
     explanation: str
     matched: tuple[str, ...] = ()
+
+    @classmethod
+    def from_song(
+        cls, rank: int, song: Mapping[str, Any], score: float, explanation: str, matched: tuple[str, ...]
+    ) -> SearchResult:
+        """A result for one row of an index's songs table."""
+        year = song["year"]
+        return cls(
+            rank=rank,
+            song_id=str(song["song_id"]),
+            title=str(song["title"]),
+            artist=str(song["artist"]),
+            year=None if pd.isna(year) else int(year),
+            genre=str(song["genre"]),
+            score=round(float(score), 4),
+            description=str(song["description"]),
+            explanation=explanation,
+            matched=matched,
+        )
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (the ``--json`` and ``/search`` format)."""

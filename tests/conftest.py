@@ -36,6 +36,18 @@ def bundled_engine(encoder, tmp_path_factory):
     return SearchEngine.from_settings(settings, encoder=encoder)
 
 
+@pytest.fixture(scope="module")
+def app_url(bundled_engine):
+    """The app on a free localhost port, in this process, over the session's already built engine."""
+    import app as moodring_app
+    from tests.helpers import free_port
+
+    app = moodring_app.create_app(bundled_engine)
+    url = moodring_app.launch(app, port=free_port(), block=False)
+    yield url
+    app.close()
+
+
 @pytest.fixture
 def bundled_csv() -> Path:
     """The bundled catalogue file."""

@@ -15,15 +15,6 @@ from tests.helpers import free_port, listed_songs
 CLI_FIELDS = {"rank", "song_id", "title", "artist", "year", "genre", "score", "description", "explanation", "matched"}
 
 
-@pytest.fixture(scope="module")
-def app_url(bundled_engine):
-    """The app on a free localhost port, in this process, over the session's already built engine."""
-    app = moodring_app.create_app(bundled_engine)
-    url = moodring_app.launch(app, port=free_port(), block=False)
-    yield url
-    app.close()
-
-
 @pytest.fixture
 def client(app_url):
     """A fresh gradio_client session."""

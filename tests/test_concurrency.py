@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-import app as moodring_app
 from bench.load import run_load
-from tests.helpers import free_port, listed_songs
+from tests.helpers import listed_songs
 
 SESSIONS = 30
-
-
-@pytest.fixture(scope="module")
-def app_url(bundled_engine):
-    app = moodring_app.create_app(bundled_engine)
-    url = moodring_app.launch(app, port=free_port(), block=False)
-    yield url
-    app.close()
 
 
 def test_thirty_concurrent_sessions_keep_their_own_conditions(app_url, bundled_engine, capsys):

@@ -155,20 +155,7 @@ class SongSpace:
 
     def result(self, rank: int, row: int, score: float, explanation: str, matched: tuple[str, ...]) -> SearchResult:
         """A SearchResult for the song at ``row`` (the same fields as the engine's results)."""
-        song = self.songs.iloc[row]
-        year = song["year"]
-        return SearchResult(
-            rank=rank,
-            song_id=str(song["song_id"]),
-            title=str(song["title"]),
-            artist=str(song["artist"]),
-            year=None if pd.isna(year) else int(year),
-            genre=str(song["genre"]),
-            score=round(float(score), 4),
-            description=str(song["description"]),
-            explanation=explanation,
-            matched=matched,
-        )
+        return SearchResult.from_song(rank, self.songs.iloc[row], score, explanation, matched)
 
 
 _SPACES: weakref.WeakKeyDictionary[SearchEngine, SongSpace] = weakref.WeakKeyDictionary()
