@@ -16,7 +16,6 @@ from bench.synthetic import write_synthetic_catalogue
 from bench.timing import peak_rss_mb
 from index_builder.build import open_index
 from index_builder.embedding import Encoder
-from index_builder.model_store import resolve_model
 from index_builder.settings import PROJECT_ROOT, Settings
 
 REQUESTS = ("upbeat workout songs, nothing before 2015", "sad acoustic songs", "chill songs for studying, no rap")
@@ -32,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     if not catalogue.exists():
         write_synthetic_catalogue(catalogue, args.songs, seed=30)
     settings = Settings.from_env(catalogue_path=catalogue, index_dir=args.folder / f"index-{args.songs}")
-    encoder = Encoder(resolve_model(settings.model_path, settings.model_cache_dir))
+    encoder = Encoder.from_settings(settings)
+    print(f"Using the {encoder.description}.")
     started = time.perf_counter()
     index = open_index(settings, encoder, on_progress=print)
     seconds = time.perf_counter() - started

@@ -9,7 +9,6 @@ from index_builder.build import build_index, current_key
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.index_store import load_index
-from index_builder.model_store import resolve_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,13 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = settings_from_args(args)
     column_map = parse_column_map(args.column)
-    location = resolve_model(settings.model_path, settings.model_cache_dir)
+    encoder = Encoder.from_settings(settings)
     folder = settings.resolved_index_dir
     if args.check:
-        index = load_index(folder, current_key(settings, location, column_map))
+        index = load_index(folder, current_key(settings, encoder, column_map))
         print(f"{folder}: OK, {len(index)} songs, built {index.manifest['built_at']}")
         return 0
-    encoder = Encoder(location)
+    if not args.quiet:
+        _say(f"Using the {encoder.description}.")
     index = build_index(settings, encoder, column_map, on_progress=None if args.quiet else _say)
     manifest = index.manifest
     print(

@@ -17,21 +17,21 @@ from index_builder.atomic import atomic_path, write_json_atomic
 
 
 class EmbeddingCheckpoint:
-    """Append-only store of (description hash -> vector) chunks for one index folder and model."""
+    """Append-only store of (description hash -> vector) chunks for one index folder and one encoder."""
 
-    def __init__(self, index_folder: Path, model_sha256: str) -> None:
+    def __init__(self, index_folder: Path, encoder_identity: str) -> None:
         self.folder = Path(index_folder).with_name(f".{Path(index_folder).name}.partial")
-        self.model_sha256 = model_sha256
+        self.encoder_identity = encoder_identity
         self._pending_hashes: list[str] = []
         self._pending_vectors: list[np.ndarray] = []
 
     def load(self) -> dict[str, np.ndarray]:
-        """Vectors saved by an earlier, interrupted build with the same model (empty if none)."""
+        """Vectors saved by an earlier, interrupted build with the same encoder (empty if none)."""
         vectors: dict[str, np.ndarray] = {}
         for meta_path in sorted(self.folder.glob("chunk-*.json")):
             try:
                 meta = json.loads(meta_path.read_text())
-                if meta.get("model_sha256") != self.model_sha256:
+                if meta.get("encoder") != self.encoder_identity:
                     continue
                 array = np.load(meta_path.with_suffix(".npy"), allow_pickle=False)
             except (OSError, ValueError):
@@ -56,9 +56,7 @@ class EmbeddingCheckpoint:
         stem = self.folder / f"chunk-{number:06d}"
         with atomic_path(stem.with_suffix(".npy")) as tmp, open(tmp, "wb") as handle:
             np.save(handle, np.concatenate(self._pending_vectors), allow_pickle=False)
-        write_json_atomic(
-            stem.with_suffix(".json"), {"model_sha256": self.model_sha256, "hashes": self._pending_hashes}
-        )
+        write_json_atomic(stem.with_suffix(".json"), {"encoder": self.encoder_identity, "hashes": self._pending_hashes})
         self._pending_hashes, self._pending_vectors = [], []
 
     def discard(self) -> None:

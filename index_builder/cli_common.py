@@ -18,6 +18,11 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", "--out", dest="index", type=Path, help="index folder (default: one per catalogue)")
     parser.add_argument("--model-path", type=Path, help="local all-mpnet-base-v2 folder (default: the PyPI parts)")
     parser.add_argument(
+        "--encoder",
+        choices=("fast", "plain"),
+        help="fast: bf16 documents and ONNX queries (default); plain: sentence-transformers fp32",
+    )
+    parser.add_argument(
         "--column",
         action="append",
         default=[],
@@ -29,7 +34,12 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from the environment, then the flags."""
-    settings = Settings.from_env(catalogue_path=args.catalogue, index_dir=args.index, model_path=args.model_path)
+    settings = Settings.from_env(
+        catalogue_path=args.catalogue,
+        index_dir=args.index,
+        model_path=args.model_path,
+        encoder=getattr(args, "encoder", None),
+    )
     return settings.with_changes(show_progress=False) if args.quiet else settings
 
 

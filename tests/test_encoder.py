@@ -1,0 +1,121 @@
+"""The fast encoder against the plain one, the cached ONNX export, and which index each may open."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from index_builder.embedding import Encoder
+from index_builder.encoder_backends import native_bf16_supported
+from index_builder.errors import ConfigError, IndexMismatch
+from index_builder.model_store import ModelLocation
+from index_builder.onnx_export import EXPORT_RECORD, ONNX_FILE, _record_for, _verified_export, onnx_export_folder
+from index_builder.settings import Settings
+from tests.helpers import spotify_catalogue, test_settings
+
+QUERIES = ["sad acoustic songs for a rainy day", "upbeat workout songs, nothing before 2015", "calm 🎧 lo-fi"]
+DESCRIPTIONS = [
+    "Hey, Soul Sister by Train. Genre: neo mellow. Released in 2010, the 2010s. Very happy mood. Intense energy.",
+    "Someone Like You by Adele. Genre: british soul. Released in 2011, the 2010s. Very sad mood. Low energy.",
+]
+
+
+def test_fast_queries_match_the_plain_model(encoder):
+    assert encoder.kind == "fast"
+    plain = encoder.plain.embed(QUERIES, 8)
+    fast = np.stack([encoder.encode_query(text) for text in QUERIES])
+    assert fast.dtype == np.float32 and np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-5)
+    assert np.min(np.sum(plain * fast, axis=1)) > 0.9999
+
+
+def test_fast_documents_stay_close_to_the_plain_model(encoder):
+    assert encoder.document_precision == ("bf16" if native_bf16_supported() else "fp32")
+    fast = encoder.encode_documents(DESCRIPTIONS, show_progress=False)
+    plain = encoder.plain.embed(DESCRIPTIONS, 8)
+    assert np.min(np.sum(plain * fast, axis=1)) > 0.997
+    # and they still tell the two songs apart the way the plain vectors do
+    happy = encoder.encode_query("happy upbeat songs")
+    assert (fast @ happy).argmax() == (plain @ happy).argmax() == 0
+
+
+def test_a_repeated_query_costs_no_model_call(encoder):
+    encoder.encode_query("songs for a long night drive")
+    calls = encoder.model_calls
+    again = encoder.encode_query("songs for a long night drive")
+    assert encoder.model_calls == calls
+    assert not again.flags.writeable  # callers cannot corrupt the cached vector
+
+
+def test_encoder_names_its_precision_for_the_manifest(model_location):
+    plain = Encoder(model_location, "plain")
+    assert plain.model_name == model_location.name and plain.vector_identity.endswith(":fp32")
+    fast = Encoder(model_location, "fast")
+    if fast.document_precision == "bf16":
+        assert fast.model_name == f"{model_location.name} (bf16 documents)"
+        assert fast.vector_identity != plain.vector_identity
+
+
+def test_unknown_encoder_is_a_clear_error(model_location):
+    with pytest.raises(ConfigError, match="Unknown encoder 'turbo'"):
+        Encoder(model_location, "turbo")
+    assert Settings.from_env({"MOODRING_ENCODER": "plain"}).encoder == "plain"
+
+
+def test_engine_refuses_an_index_embedded_by_another_encoder(tmp_path, encoder, model_location):
+    from assistant.engine import SearchEngine
+    from index_builder.build import open_index
+
+    if encoder.document_precision == "fp32":
+        pytest.skip("without native bf16 both encoders embed documents the same way")
+    settings = test_settings(tmp_path, spotify_catalogue(tmp_path))
+    index = open_index(settings, encoder)
+    plain = Encoder(model_location, "plain")
+    with pytest.raises(IndexMismatch, match="bf16 documents"):
+        SearchEngine(index, plain, settings)
+    rebuilt = open_index(settings, plain)  # the manifest names the encoder, so the plain one rebuilds
+    assert rebuilt.manifest["model_name"] == plain.model_name and rebuilt.manifest["reused"] == 0
+
+
+def test_onnx_export_is_trusted_only_while_it_matches_its_record(tmp_path):
+    location = ModelLocation(path=tmp_path / "model", name="m", weights_sha256="a" * 64)
+    folder = onnx_export_folder(tmp_path)
+    folder.mkdir()
+    graph = folder / ONNX_FILE
+    graph.write_bytes(b"graph bytes " * 100)
+    (folder / EXPORT_RECORD).write_text(json.dumps(_record_for(graph, location.weights_sha256)))
+    assert _verified_export(folder, location.weights_sha256).path == graph
+    assert _verified_export(folder, "b" * 64) is None  # exported from other weights
+
+    stat = graph.stat()
+    os.utime(graph, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched, same bytes: hashed and kept
+    assert _verified_export(folder, location.weights_sha256) is not None
+    graph.write_bytes(b"graph bytes " * 99 + b"GRAPH BYTES ")  # damaged
+    assert _verified_export(folder, location.weights_sha256) is None
+    graph.unlink()
+    assert _verified_export(folder, location.weights_sha256) is None
+
+
+def test_the_cached_export_is_the_one_in_use(encoder, model_location):
+    encoder.encode_query("warm up the query path")
+    record = json.loads((onnx_export_folder(encoder.export_dir) / EXPORT_RECORD).read_text())
+    assert record["source_weights_sha256"] == model_location.weights_sha256
+    assert len(record["sha256"]) == 64
+
+
+def test_encoder_bench_judges_every_target(tmp_path, encoder, model_location):
+    from bench.encoder import bench_encoders
+    from bench.run import _head_csv
+    from evaluation.rules import load_queries
+    from index_builder.settings import BUNDLED_CATALOGUE
+
+    settings = test_settings(tmp_path, _head_csv(BUNDLED_CATALOGUE, tmp_path / "head.csv", 40))
+    queries = [q for q in load_queries() if q.smoke][:3]
+    plain = Encoder(model_location, "plain")
+    report = bench_encoders(plain, encoder, settings, tmp_path / "work", queries, 4, say=lambda _: None)
+    assert report.songs > 30 and report.rates["plain"] > 0 and report.rates["fast"] > 0
+    assert 0.0 <= report.agreement <= 1.0 and report.repeat_model_calls == 0
+    assert report.added > 0 and report.added <= report.re_embedded < report.songs  # only new or changed texts
+    assert report.targets()[0].name == "index build throughput"
