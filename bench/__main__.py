@@ -13,14 +13,12 @@ from pathlib import Path
 import faiss
 import torch
 
+from bench.results_file import RESULTS_PATH, write_section
 from bench.run import BenchOptions, run_bench
 from evaluation.tables import machine_description
 from index_builder.cli_common import run_cli
 from index_builder.embedding import Encoder
-from index_builder.model_store import resolve_model
 from index_builder.settings import PROJECT_ROOT, Settings
-
-RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     say = (lambda message: None) if args.quiet else _say
     settings = Settings.from_env(model_path=args.model_path)
     started = time.perf_counter()
-    encoder = Encoder(resolve_model(settings.model_path, settings.model_cache_dir))
+    encoder = Encoder.from_settings(settings)
     model_load_s = time.perf_counter() - started
     machine = (
         f"{machine_description()}; torch {torch.__version__} with {torch.get_num_threads()} threads, "
@@ -64,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.to_text())
     out = args.results or (PROJECT_ROOT / ".moodring" / "bench-smoke.md" if args.smoke else RESULTS_PATH)
     command = " ".join(["python -m bench", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.to_markdown(command), encoding="utf-8")
+    write_section(out, "speed", report.to_markdown(command))
     raw = PROJECT_ROOT / ".moodring" / f"bench-{out.stem}.json"  # every timing, to redraw the tables without a rerun
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps({"command": command, **report.to_dict()}), encoding="utf-8")

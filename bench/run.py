@@ -370,11 +370,7 @@ def bench_faiss(
     say("  exact search")
     latency = _single_query_latency(flat, queries)
     truth = flat.search(queries, TOP_K)[1]
-    results = [
-        FaissResult(
-            "IndexFlatIP (exact; Moodring's index)", total, build_s, total * dimension * 4 / 2**20, latency, 1.0
-        )
-    ]
+    results = [FaissResult("IndexFlatIP (exact)", total, build_s, total * dimension * 4 / 2**20, latency, 1.0)]
     del flat
 
     lists = _ivf_lists(total)
@@ -420,12 +416,7 @@ def _ivf_lists(total: int) -> int:
 
 def _plain_encode(encoder: Encoder, texts: list[str], batch_size: int) -> np.ndarray:
     """The plain pipeline's embedding: one sentence-transformers call, normalized, no caching or sorting."""
-    return np.asarray(
-        encoder.model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        ),
-        dtype=np.float32,
-    )
+    return encoder.plain.embed(texts, batch_size)
 
 
 def _head_csv(source: Path, target: Path, rows: int) -> Path:

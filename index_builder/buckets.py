@@ -97,8 +97,19 @@ def load_bucket_spec(path: Path) -> dict[str, dict[str, object]]:
     return spec
 
 
-def fit_buckets(spec: Mapping[str, Mapping[str, object]], songs: pd.DataFrame) -> BucketScheme:
-    """Resolve quantile edges on ``songs``; features with no values in the catalogue are left out."""
+QUANTILE_TOLERANCE = 0.02
+"""An earlier index's quantile edge is kept while the share of songs below it stays this close to its quantile."""
+
+
+def fit_buckets(
+    spec: Mapping[str, Mapping[str, object]], songs: pd.DataFrame, previous: BucketScheme | None = None
+) -> BucketScheme:
+    """Resolve quantile edges on ``songs``; features with no values in the catalogue are left out.
+
+    With ``previous`` (the scheme of the index being replaced), a quantile feature keeps its earlier edges while
+    they still cut the catalogue at its quantiles (within QUANTILE_TOLERANCE).
+    Adding a few songs then changes no other song's words, so only the new songs are embedded.
+    """
     features: dict[str, FeatureBuckets] = {}
     for name, entry in spec.items():
         values = songs[name].dropna().astype(float) if name in songs else pd.Series(dtype=float)
@@ -110,6 +121,9 @@ def fit_buckets(spec: Mapping[str, Mapping[str, object]], songs: pd.DataFrame) -
             if step > 0:  # a few added songs then rarely move an edge, so few descriptions change
                 quantiles = np.round(quantiles / step) * step
             edges = tuple(float(v) for v in quantiles)
+            earlier = previous.features.get(name) if previous is not None else None
+            if earlier is not None and _edges_still_fit(values, earlier.edges, entry["quantiles"]):  # type: ignore[arg-type]
+                edges = earlier.edges
         else:
             edges = tuple(float(v) for v in entry["edges"])  # type: ignore[union-attr]
         features[name] = FeatureBuckets(
@@ -119,6 +133,22 @@ def fit_buckets(spec: Mapping[str, Mapping[str, object]], songs: pd.DataFrame) -
             words=tuple(str(w) for w in entry["words"]),  # type: ignore[union-attr]
         )
     return BucketScheme(features=features)
+
+
+def _edges_still_fit(values: pd.Series, earlier: tuple[float, ...], quantiles: list[float]) -> bool:
+    """Whether each ``earlier`` edge still sits at its quantile of ``values``, give or take QUANTILE_TOLERANCE.
+
+    An edge value shared by many songs covers a range of quantiles (from the share below it to the share at or
+    below it); the edge fits when its quantile falls in that range, widened by the tolerance.
+    """
+    if len(earlier) != len(quantiles):
+        return False
+    array = values.to_numpy(dtype=float)
+    for edge, quantile in zip(earlier, quantiles, strict=True):
+        below, at_or_below = float(np.mean(array < edge)), float(np.mean(array <= edge))
+        if not below - QUANTILE_TOLERANCE <= quantile <= at_or_below + QUANTILE_TOLERANCE:
+            return False
+    return True
 
 
 def _is_number(value: object) -> bool:

@@ -18,11 +18,10 @@ from index_builder.catalogue import Catalogue, load_catalogue
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
-from index_builder.index_store import IndexKey, SongIndex, load_index, read_manifest, write_index
-from index_builder.model_store import MODEL_NAME, ModelLocation
+from index_builder.index_store import IndexKey, SongIndex, load_index, read_manifest, scheme_from_manifest, write_index
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
-from index_builder.vector_index import all_vectors, build_flat_index
+from index_builder.vector_index import all_vectors, build_cosine_index, plan_for
 
 log = logging.getLogger("moodring")
 
@@ -40,11 +39,13 @@ class DescribedCatalogue:
         return self.catalogue.songs
 
 
-def describe_catalogue(settings: Settings, column_map: Mapping[str, str] | None = None) -> DescribedCatalogue:
-    """Load the catalogue, fit the buckets and render every song's description."""
+def describe_catalogue(
+    settings: Settings, column_map: Mapping[str, str] | None = None, previous: BucketScheme | None = None
+) -> DescribedCatalogue:
+    """Load the catalogue, fit the buckets (keeping ``previous`` quantile edges that still fit), render descriptions."""
     catalogue = load_catalogue(settings.catalogue_path, column_map)
     spec = load_bucket_spec(settings.feature_words_path)
-    scheme = fit_buckets(spec, catalogue.songs)
+    scheme = fit_buckets(spec, catalogue.songs, previous)
     template = SongTemplate.from_file(settings.template_path, known_variables(set(spec)))
     songs = catalogue.songs
     descriptions = [template.render(template_values(row, scheme)) for row in songs.to_dict("records")]
@@ -53,11 +54,11 @@ def describe_catalogue(settings: Settings, column_map: Mapping[str, str] | None 
     return DescribedCatalogue(catalogue=catalogue, scheme=scheme, template=template)
 
 
-def current_key(settings: Settings, model: ModelLocation, column_map: Mapping[str, str] | None = None) -> IndexKey:
-    """The key an index for these settings must carry; cheap (hashes files, parses nothing)."""
+def current_key(settings: Settings, encoder: Encoder, column_map: Mapping[str, str] | None = None) -> IndexKey:
+    """The key an index for these settings must carry; cheap (hashes files, parses nothing, loads no model)."""
     return IndexKey(
-        model_name=MODEL_NAME,
-        model_sha256=model.weights_sha256,
+        model_name=encoder.model_name,
+        model_sha256=encoder.weights_sha256,
         catalogue_sha256=_sha256_file(Path(settings.catalogue_path)),
         template_sha256=_sha256_file(settings.template_path),
         feature_words_sha256=_sha256_file(settings.feature_words_path),
@@ -73,11 +74,11 @@ def build_index(
 ) -> SongIndex:
     """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused."""
     started = time.perf_counter()
-    described = describe_catalogue(settings, column_map)
-    songs = described.songs
     folder = settings.resolved_index_dir
-    checkpoint = EmbeddingCheckpoint(folder, encoder.weights_sha256)
-    reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder.weights_sha256)}
+    described = describe_catalogue(settings, column_map, _previous_scheme(folder))
+    songs = described.songs
+    checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity)
+    reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder)}
     vectors = np.zeros((len(songs), encoder.dimension), dtype=np.float32)
     todo = [i for i, digest in enumerate(songs["text_sha256"]) if digest not in reusable]
     for i, digest in enumerate(songs["text_sha256"]):
@@ -98,7 +99,7 @@ def build_index(
         )
         checkpoint.flush()
     embed_seconds = time.perf_counter() - embed_started
-    key = current_key(settings, encoder.location, column_map)
+    key = current_key(settings, encoder, column_map)
     extra = {
         "catalogue_file": Path(settings.catalogue_path).name,
         "column_map": dict(column_map or {}),
@@ -107,9 +108,13 @@ def build_index(
         "embedded": len(todo),
         "reused": len(songs) - len(todo),
         "embed_seconds": round(embed_seconds, 3),
-        "build_seconds": round(time.perf_counter() - started, 3),
     }
-    index = write_index(folder, build_flat_index(vectors), songs, described.scheme, key, extra)
+    plan = plan_for(len(songs), settings.approximate_above, settings.ivf_nprobe)
+    index_started = time.perf_counter()
+    faiss_index = build_cosine_index(vectors, plan)
+    extra["index_seconds"] = round(time.perf_counter() - index_started, 3)
+    extra["build_seconds"] = round(time.perf_counter() - started, 3)
+    index = write_index(folder, faiss_index, songs, described.scheme, key, extra, plan)
     checkpoint.discard()
     return index
 
@@ -124,7 +129,13 @@ def open_index(
     """Load the index if it matches the current model, template and catalogue; otherwise rebuild (or raise)."""
     folder = settings.resolved_index_dir
     try:
-        return load_index(folder, current_key(settings, encoder.location, column_map))
+        index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
+        wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
+        if index.plan != wanted:
+            raise IndexMismatch(
+                f"The index at {folder} is a {index.plan.describe()}; the settings now ask for a {wanted.describe()}."
+            )
+        return index
     except IndexMismatch as problem:
         if not rebuild:
             raise
@@ -135,11 +146,11 @@ def open_index(
     return build_index(settings, encoder, column_map, on_progress)
 
 
-def _reusable_vectors(folder: Path, model_sha256: str) -> dict[str, np.ndarray]:
-    """Vectors of an earlier index in ``folder`` built by the same model, keyed by description hash."""
+def _reusable_vectors(folder: Path, encoder: Encoder) -> dict[str, np.ndarray]:
+    """Vectors of an earlier index in ``folder`` embedded the same way, keyed by description hash."""
     try:
         manifest = read_manifest(folder)
-        if manifest.get("model_sha256") != model_sha256:
+        if (manifest.get("model_sha256"), manifest.get("model_name")) != (encoder.weights_sha256, encoder.model_name):
             return {}
         previous = load_index(folder, expected=None)
     except IndexMismatch:
@@ -148,6 +159,14 @@ def _reusable_vectors(folder: Path, model_sha256: str) -> dict[str, np.ndarray]:
         return {}
     vectors = all_vectors(previous.faiss_index)
     return dict(zip(previous.songs["text_sha256"], vectors, strict=True))
+
+
+def _previous_scheme(folder: Path) -> BucketScheme | None:
+    """The bucket edges of the index now in ``folder``, if it has a readable manifest."""
+    try:
+        return scheme_from_manifest(read_manifest(folder))
+    except (IndexMismatch, KeyError, TypeError, ValueError):
+        return None
 
 
 def _sha256_file(path: Path) -> str:

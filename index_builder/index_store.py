@@ -19,7 +19,16 @@ from index_builder.atomic import write_json_atomic
 from index_builder.buckets import BucketScheme, FeatureBuckets
 from index_builder.errors import IndexMismatch
 from index_builder.model_store import sha256_of_file
-from index_builder.vector_index import METRIC
+from index_builder.vector_index import (
+    EXACT_FACTORY,
+    METRIC,
+    IndexPlan,
+    apply_search_params,
+    index_shape,
+    plan_shape,
+    read_faiss,
+    write_faiss,
+)
 
 FORMAT_VERSION = 1
 INDEX_FILE = "index.faiss"
@@ -68,6 +77,11 @@ class SongIndex:
     def __len__(self) -> int:
         return len(self.songs)
 
+    @property
+    def plan(self) -> IndexPlan:
+        """How the FAISS index was built and is searched, as the manifest records it."""
+        return plan_from_manifest(self.manifest)
+
 
 def write_index(
     folder: Path,
@@ -76,15 +90,22 @@ def write_index(
     scheme: BucketScheme,
     key: IndexKey,
     extra: dict[str, Any] | None = None,
+    plan: IndexPlan | None = None,
 ) -> SongIndex:
-    """Write the three files into a fresh folder, then swap it into place; the old index survives a crash."""
+    """Write the three files into a fresh folder, then swap it into place; the old index survives a crash.
+
+    ``plan`` is how ``faiss_index`` was built (default: the exact flat index); the manifest records it.
+    """
+    plan = plan or IndexPlan()
+    if index_shape(faiss_index) != plan_shape(plan):
+        raise ValueError(f"A {type(faiss_index).__name__} is not what the plan {plan.factory!r} builds")
     if faiss_index.ntotal != len(songs):
         raise ValueError(f"{faiss_index.ntotal} vectors for {len(songs)} songs")
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
     try:
-        faiss.write_index(faiss_index, str(staging / INDEX_FILE))
+        write_faiss(faiss_index, staging / INDEX_FILE)
         songs.to_parquet(staging / SONGS_FILE, index=False)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -92,6 +113,7 @@ def write_index(
             "dimension": int(faiss_index.d),
             "metric": METRIC,
             "index_type": type(faiss_index).__name__,
+            **plan.to_manifest(),
             "song_count": len(songs),
             "buckets": scheme.to_dict(),
             "thresholds_sha256": scheme.fingerprint(),
@@ -125,11 +147,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def load_index(folder: Path, expected: IndexKey | None) -> SongIndex:
+def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> SongIndex:
     """Load and check an index folder; raise IndexMismatch saying what differs or what is damaged.
 
     ``expected=None`` skips the comparison with the current model, template and catalogue (the files are
-    still checked against their checksums).
+    still checked against their checksums). ``mmap`` (default on) maps an approximate index's FAISS file instead
+    of copying it; an exact index is always read into memory, where scanning it is several times faster.
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -144,7 +167,8 @@ def load_index(folder: Path, expected: IndexKey | None) -> SongIndex:
         if sha256_of_file(path) != digest:
             raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
     try:
-        faiss_index = faiss.read_index(str(folder / INDEX_FILE))
+        exact = manifest.get("index_factory", EXACT_FACTORY) == EXACT_FACTORY
+        faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not exact)
         songs = pd.read_parquet(folder / SONGS_FILE)
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
@@ -157,13 +181,50 @@ def load_index(folder: Path, expected: IndexKey | None) -> SongIndex:
         raise IndexMismatch(
             f"The index at {folder} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}."
         )
-    scheme = BucketScheme(
+    _check_plan(folder, faiss_index, manifest)
+    return SongIndex(
+        folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme_from_manifest(manifest), manifest=manifest
+    )
+
+
+def scheme_from_manifest(manifest: dict[str, Any]) -> BucketScheme:
+    """The bucket edges and words an index was described with."""
+    return BucketScheme(
         features={
             name: FeatureBuckets(feature=name, label=b["label"], edges=tuple(b["edges"]), words=tuple(b["words"]))
             for name, b in manifest["buckets"].items()
         }
     )
-    return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+
+
+def plan_from_manifest(manifest: dict[str, Any]) -> IndexPlan:
+    """The plan a manifest records (manifests written before plans existed hold the exact flat index)."""
+    return IndexPlan(str(manifest.get("index_factory", EXACT_FACTORY)), str(manifest.get("search_params", "")))
+
+
+def _check_plan(folder: Path, faiss_index: faiss.Index, manifest: dict[str, Any]) -> None:
+    """The FAISS file must be what the manifest's plan builds; then its search parameters are set."""
+    plan = plan_from_manifest(manifest)
+    try:
+        expected = plan_shape(plan)
+    except RuntimeError as exc:
+        raise IndexMismatch(f"The index at {folder} names an unknown FAISS index {plan.factory!r}.") from exc
+    found = index_shape(faiss_index)
+    if found != expected or found["index_type"] != manifest.get("index_type"):
+        raise IndexMismatch(
+            f"The index at {folder} holds {_shape_text(found)}, but its manifest says {plan.factory!r} "
+            f"({manifest.get('index_type')})."
+        )
+    try:
+        apply_search_params(faiss_index, plan.search_params)
+    except RuntimeError as exc:
+        raise IndexMismatch(f"The index at {folder} has unusable search parameters {plan.search_params!r}.") from exc
+
+
+def _shape_text(shape: dict[str, object]) -> str:
+    lists = f" with {shape['lists']} lists" if "lists" in shape else ""
+    metric = "inner product" if shape["inner_product"] else "another metric"
+    return f"a {shape['index_type']}{lists} ({metric})"
 
 
 def _previous_path(folder: Path) -> Path:

@@ -42,6 +42,11 @@ class Settings:
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     """The song template and the feature-word thresholds."""
 
+    encoder: str = "fast"
+    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, queries
+    through an ONNX export of the same model) or ``plain`` (sentence-transformers float32 for both).
+    ``python -m bench.encoder`` measures one against the other."""
+
     batch_size: int = 32
     """Texts per embedding batch while building an index."""
 
@@ -60,6 +65,26 @@ class Settings:
     similar_audio_weight: float = 0.5
     """More like this and taste recommendations: share of the score from the cosine over standardized audio
     features; the rest comes from the cosine between description embeddings. 0-1, default 0.5."""
+
+    approximate_above: int = 200_000
+    """Catalogues up to this many songs get an exact ``IndexFlatIP``; larger ones ``IVF<lists>,Flat`` with about
+    2*sqrt(songs) lists. Measured by ``python -m bench.scale`` on 2 cores (one thread per search): exact search
+    takes 35 ms at 200,000 songs, no slower than the IVF index at a million (37 ms), and 50-58 ms at 300,000,
+    close to the 60 ms budget. Exact search also hands the filters every song, so it is kept while it is cheap."""
+
+    ivf_nprobe: int = 256
+    """IVF lists searched per query (FAISS ``nprobe``), recorded in the manifest and set again on load. 256 of the
+    2,048 lists at a million songs: recall@10 0.981 against exact search, p50 37 ms (128: 0.949, 15 ms; 384:
+    0.993, 44 ms); just above the threshold (1,024 lists, a quarter of them searched) 0.965."""
+
+    mmap_index: bool = True
+    """Memory-map an approximate (IVF) index's FAISS file when loading (``IO_FLAG_MMAP_IFC``): no copy into private
+    memory, near-instant load, pages shared by every process that serves the same index. Exact indexes are read
+    into memory: a full scan over mapped pages measured 4-5 times slower at 30,000 songs."""
+
+    faiss_threads: int = 1
+    """OpenMP threads for FAISS searches. One query at a time is faster on one thread: with two on this 2-core
+    machine a flat search over 10,000 vectors took 16 ms instead of 1.2 ms whenever anything else ran."""
 
     @property
     def resolved_index_dir(self) -> Path:
@@ -97,9 +122,10 @@ class Settings:
         return dataclasses.replace(self, **{key: value for key, value in changes.items() if value is not None})
 
 
-_INT_FIELDS = {"batch_size", "top_k", "max_k", "checkpoint_every"}
-_BOOL_FIELDS = {"show_progress"}
+_INT_FIELDS = {"batch_size", "top_k", "max_k", "checkpoint_every", "approximate_above", "ivf_nprobe", "faiss_threads"}
+_BOOL_FIELDS = {"show_progress", "mmap_index"}
 _FLOAT_FIELDS = {"similar_audio_weight"}
+_STR_FIELDS = {"encoder"}
 
 
 def _coerce(name: str, raw: str) -> object:
@@ -107,6 +133,8 @@ def _coerce(name: str, raw: str) -> object:
         return int(raw)
     if name in _FLOAT_FIELDS:
         return float(raw)
+    if name in _STR_FIELDS:
+        return raw.strip()
     if name in _BOOL_FIELDS:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return Path(raw).expanduser()

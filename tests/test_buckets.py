@@ -75,3 +75,20 @@ def test_bad_threshold_files_are_refused(tmp_path, body, message):
     path.write_text(body)
     with pytest.raises(ConfigError, match=message):
         load_bucket_spec(path)
+
+
+def test_quantile_edges_stay_put_when_a_few_songs_are_added_and_move_when_many_are():
+    from index_builder.settings import BUNDLED_CATALOGUE
+
+    spec = load_bucket_spec(SPEC_PATH)
+    songs = load_catalogue(BUNDLED_CATALOGUE).songs
+    before = fit_buckets(spec, songs.iloc[:-10])
+    grown = fit_buckets(spec, songs, previous=before)
+    assert grown.features["popularity"].edges == before.features["popularity"].edges
+    assert grown.features["tempo"].edges == fit_buckets(spec, songs).features["tempo"].edges  # fixed edges: as set
+
+    # a catalogue whose popularity moved wholesale gets fresh edges, not stale ones
+    shifted = songs.assign(popularity=(songs["popularity"] * 0.5).round())
+    refitted = fit_buckets(spec, shifted, previous=before)
+    assert refitted.features["popularity"].edges == fit_buckets(spec, shifted).features["popularity"].edges
+    assert refitted.features["popularity"].edges != before.features["popularity"].edges
