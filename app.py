@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+import time
 
 import gradio as gr
 
@@ -17,6 +19,7 @@ from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
+from index_builder.embedding import Encoder
 from index_builder.errors import MoodringError
 
 EXAMPLES = [
@@ -186,11 +189,29 @@ def main(argv: list[str] | None = None) -> int:
     add_settings_arguments(parser)
     args = parser.parse_args(argv)
     settings = settings_from_args(args)
+    started = time.perf_counter()
+    encoder = Encoder.from_settings(settings)
+    encoder_s = time.perf_counter() - started
     engine = SearchEngine.from_settings(
-        settings, column_map=parse_column_map(args.column), on_progress=None if args.quiet else _say
+        settings, encoder, parse_column_map(args.column), on_progress=None if args.quiet else _say
     )
-    launch(create_app(engine), host=args.host, port=args.port, share=args.share, auth=args.auth)
+    index_s = time.perf_counter() - started - encoder_s
+    # The query model loads while the page is built and the server starts; a request arriving first waits for it.
+    threading.Thread(target=_warm_up, args=(engine,), name="warm-up", daemon=True).start()
+    app = create_app(engine)
+    if not args.quiet:
+        page_s = time.perf_counter() - started - encoder_s - index_s
+        _say(f"Start-up: encoder {encoder_s:.1f} s, index {index_s:.1f} s, page {page_s:.1f} s.")
+    launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
     return 0
+
+
+def _warm_up(engine: SearchEngine) -> None:
+    """Load the query model ahead of the first request; a failure is said here and again to that request."""
+    try:
+        engine.warm_up()
+    except MoodringError as error:
+        _say(f"warning: {error}")
 
 
 def _say(message: str) -> None:

@@ -18,9 +18,9 @@ import dataclasses
 import difflib
 import re
 import statistics
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
 
 from assistant.engine import SOFT_MATCH_WEIGHT, SearchEngine, validate_query
 from assistant.formatting import _escape as escape
@@ -359,7 +359,7 @@ def _answer(
 def explain_in_full(result: SearchResult, state: DialogueState, engine: SearchEngine) -> str:
     """Everything about why a shown song is there: each asked-for word it has or lacks, conditions, its words."""
     intent = state.intent or QueryIntent(text="")
-    row = _row_of(engine, result.song_id)
+    row = engine.row_of(result.song_id)
     words = engine.song_words(row) if row is not None else {}
     year = f", {result.year}" if result.year else ""
     lines = [
@@ -472,30 +472,41 @@ def _find_song(
     """
     text = _normalized(target)
     ends = [len(text), *(m.start() for m in reversed(list(_TITLE_SPLIT.finditer(text))))]
-    titles = _title_table(engine, state, whole_catalogue)
+    titles: dict[str, list[int]] | None = None  # built only when a part is not a list number
     for end in ends:
         name, rest = text[:end].strip(), text[end:].strip(" ,;")
         number = _reference_number(name, state)
         if number is not None:
             result = next((r for r in state.shown if r.rank == number), None)
-            row = _row_of(engine, result.song_id) if result else None
+            row = engine.row_of(result.song_id) if result else None
             return (row, rest) if row is not None else None
+        titles = titles if titles is not None else _title_table(engine, state, whole_catalogue)
         row = _match_title(name, titles, engine, state)
         if row is not None:
             return row, rest
     return None
 
 
+_CATALOGUE_TITLES: weakref.WeakKeyDictionary[SearchEngine, dict[str, list[int]]] = weakref.WeakKeyDictionary()
+"""Each engine's whole-catalogue title table, built on first use (30,000 titles: about half a second)."""
+
+
 def _title_table(engine: SearchEngine, state: DialogueState, whole_catalogue: bool) -> dict[str, list[int]]:
-    """Plain titles to catalogue rows: every song, or only the ones shown in this conversation."""
-    if whole_catalogue:
-        rows = range(len(engine.songs))
-    else:
-        rows = [r for r in (_row_of(engine, res.song_id) for res in state.shown) if r is not None]
-    all_titles = engine.songs["title"].astype(str).to_numpy()
+    """Plain titles to catalogue rows: every song, or only the ones shown in this conversation (do not modify)."""
+    if not whole_catalogue:
+        rows = [r for r in (engine.row_of(res.song_id) for res in state.shown) if r is not None]
+        return _titles_of(engine, rows)
+    table = _CATALOGUE_TITLES.get(engine)
+    if table is None:
+        table = _CATALOGUE_TITLES[engine] = _titles_of(engine, range(len(engine.songs)))
+    return table
+
+
+def _titles_of(engine: SearchEngine, rows: Iterable[int]) -> dict[str, list[int]]:
+    titles = engine.arrays.titles
     table: dict[str, list[int]] = {}
     for row in rows:
-        table.setdefault(_plain_title(all_titles[row]), []).append(int(row))
+        table.setdefault(_plain_title(titles[row]), []).append(int(row))
     return table
 
 
@@ -505,17 +516,17 @@ def _match_title(name: str, titles: dict[str, list[int]], engine: SearchEngine, 
     title = _plain_title(title)
     if len(title) < 3:
         return None
-    close = difflib.get_close_matches(title, list(titles), n=1, cutoff=TITLE_CUTOFF)
+    # An exact title is its own closest match (the only ratio of 1), so the fuzzy scan is skipped for it.
+    close = [title] if title in titles else difflib.get_close_matches(title, list(titles), n=1, cutoff=TITLE_CUTOFF)
     if not close:
         return None
     candidates = titles[close[0]]
-    artists = engine.songs["artist"].astype(str).to_numpy()
-    ids = engine.songs["song_id"].astype(str).to_numpy()
+    artists, ids = engine.arrays.artists, engine.arrays.song_ids
     shown = set(state.shown_ids)
     wanted = _plain_title(artist)
 
     def preference(row: int) -> tuple[bool, bool]:
-        by_artist = bool(wanted) and wanted in _plain_title(artists[row])
+        by_artist = bool(wanted) and wanted in _plain_title(str(artists[row]))
         return (not by_artist, ids[row] not in shown)  # the named artist first, then a song on the list
 
     return min(candidates, key=preference)
@@ -526,8 +537,3 @@ def _plain_title(title: str) -> str:
     text = re.sub(r"[(\[].*?[)\]]", " ", title.casefold())
     text = re.split(r"\s+-\s+", text)[0]
     return " ".join(tokens(text))
-
-
-def _row_of(engine: SearchEngine, song_id: str) -> int | None:
-    rows = np.flatnonzero(engine.songs["song_id"].astype(str).to_numpy() == song_id)
-    return int(rows[0]) if len(rows) else None

@@ -51,6 +51,7 @@ class Vocabulary:
     artists: tuple[str, ...] = ()
     phrases: dict[tuple[str, ...], Mention] = field(default_factory=dict)
     longest: int = 1
+    _singles: dict[str, Mention] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, concepts: Iterable[Concept], genres: Iterable[str] = (), artists: Iterable[str] = ()) -> Vocabulary:
@@ -80,10 +81,13 @@ class Vocabulary:
         if key:
             self.phrases[key] = mention
             self.longest = max(self.longest, len(key))
+            self._singles = None
 
     def single_words(self) -> dict[str, Mention]:
-        """One-word phrases, the candidates for typo correction."""
-        return {key[0]: mention for key, mention in self.phrases.items() if len(key) == 1}
+        """One-word phrases, the candidates for typo correction (collected once; do not modify)."""
+        if self._singles is None:
+            self._singles = {key[0]: mention for key, mention in self.phrases.items() if len(key) == 1}
+        return self._singles
 
 
 def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> list[Concept]:

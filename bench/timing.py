@@ -59,3 +59,8 @@ def peak_rss_mb() -> float:
     """The most resident memory this process has held so far, in MiB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024**2 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+
+
+def verdict(measured: float, target: float) -> str:
+    """``PASS`` when ``measured`` is within ``target`` (at most it), else ``FAIL``."""
+    return "PASS" if measured <= target else "FAIL"

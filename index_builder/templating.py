@@ -6,11 +6,13 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from langchain_core.prompts import PromptTemplate
+from typing import TYPE_CHECKING
 
 from index_builder.buckets import BucketScheme
 from index_builder.errors import ConfigError
+
+if TYPE_CHECKING:
+    from langchain_core.prompts import PromptTemplate
 
 TEXT_FIELDS = ("title", "artist", "genre", "year", "decade")
 """Template variables that come from the record itself rather than from bucket words."""
@@ -26,6 +28,8 @@ class SongTemplate:
     @classmethod
     def from_file(cls, path: Path, known_variables: set[str]) -> SongTemplate:
         """Load the template; raise ConfigError if it uses a variable no song record can provide."""
+        from langchain_core.prompts import PromptTemplate  # deferred: only building an index renders descriptions
+
         try:
             whole = PromptTemplate.from_file(path, encoding="utf-8")
         except (OSError, ValueError) as exc:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from assistant.discovery.browse import Filters, era_of, filtered_search, genre_counts, year_counts
-from assistant.discovery.diversity import diverse_order
+from assistant.discovery.diversity import diverse_order, leading_order
 from assistant.discovery.export import (
     parse_csv,
     parse_m3u,
@@ -64,6 +64,31 @@ def test_diverse_order_matches_brute_force_mmr(seed):
     artists = [f"Artist {int(a)}" for a in rng.integers(0, max(1, size // 6), size)]
     count = int(rng.integers(1, 15))
     assert list(diverse_order(scores, artists, count)) == _brute_force_mmr(list(scores), artists, count)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_diverse_order_on_long_lists_matches_brute_force_mmr(seed):
+    # Long enough that only the leading candidates are sorted; the best 60 songs share three artists, so the
+    # leading block has to grow before it holds enough different artists.
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(200, 400))
+    scores = rng.random(size).round(2)
+    artists = [f"Artist {int(a)}" for a in rng.integers(0, size // 3, size)]
+    for position, i in enumerate(np.argsort(-scores, kind="stable")[:60]):
+        artists[i] = f"Star {position % 3}"
+    count = int(rng.integers(5, 15))
+    assert list(diverse_order(scores, artists, count)) == _brute_force_mmr(list(scores), artists, count)
+
+
+def test_leading_order_is_the_head_of_a_stable_sort():
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 7, 100, 1000):
+        scores = rng.integers(0, 20, size).astype(float)  # many ties
+        for count in (0, 1, 5, 40, size):
+            assert list(leading_order(scores, count)) == list(np.argsort(-scores, kind="stable")[:count])
+    with_nan = np.array([0.5, *[np.nan] * 19] * 5)  # NaN sorts last, even when the head reaches into them
+    for count in (3, 10):
+        assert list(leading_order(with_nan, count)) == list(np.argsort(-with_nan, kind="stable")[:count])
 
 
 def test_diverse_order_caps_artists_only_while_others_remain():

@@ -31,16 +31,25 @@ def diverse_order(
     while any other artist has a candidate left, so the cap only gives way when the candidates run out.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(-scores, kind="stable")
     count = max(0, min(int(count), len(scores)))
     if not diverse or count == 0:
-        return order[:count]
-    keys = np.array([str(a).casefold().strip() for a in artists], dtype=object)
-    if len(keys) != len(scores):
-        raise ValueError(f"{len(scores)} scores but {len(keys)} artists.")
-    _, codes = np.unique(keys[order], return_inverse=True)
+        return leading_order(scores, count)
+    if len(artists) != len(scores):
+        raise ValueError(f"{len(scores)} scores but {len(artists)} artists.")
+    artists = artists if isinstance(artists, np.ndarray) else np.asarray(artists, dtype=object)
+    pool_size = max(POOL_FACTOR * count, 40)
+    # Picks only ever come from the leading candidates: once they hold `count` artists, an unpicked artist's best
+    # song outranks (or ties ahead of) everything after them, so the rest of the catalogue never needs sorting.
+    size = pool_size
+    while True:
+        order = leading_order(scores, size)
+        keys = [str(a).casefold().strip() for a in artists[order]]
+        if len(order) == len(scores) or len(set(keys)) >= count:
+            break
+        size *= 4
+    _, codes = np.unique(np.array(keys, dtype=object), return_inverse=True)
     ranked = scores[order]
-    pool = ranked[: max(POOL_FACTOR * count, 40)]
+    pool = ranked[:pool_size]
     top, bottom = float(pool[0]), float(pool[-1])
     relevance = (ranked - bottom) / (top - bottom) if top > bottom else np.ones_like(ranked)
     picks_per_artist = np.zeros(codes.max() + 1, dtype=np.int64)
@@ -58,3 +67,18 @@ def diverse_order(
         available[best] = False
         picks_per_artist[codes[best]] += 1
     return order[np.asarray(chosen, dtype=np.int64)]
+
+
+def leading_order(scores: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` positions of ``np.argsort(-scores, kind="stable")``, without sorting all of them."""
+    scores = np.asarray(scores, dtype=np.float64)
+    count = max(0, min(int(count), len(scores)))
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    if count * 4 >= len(scores):
+        return np.argsort(-scores, kind="stable")[:count]
+    threshold = np.partition(-scores, count - 1)[count - 1]
+    if np.isnan(threshold):
+        return np.argsort(-scores, kind="stable")[:count]
+    leading = np.flatnonzero(-scores <= threshold)  # every tie at the threshold, in position order
+    return leading[np.argsort(-scores[leading], kind="stable")][:count]

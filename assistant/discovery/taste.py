@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from assistant.discovery.browse import Filters, era_of
 from assistant.discovery.diversity import diverse_order
@@ -16,6 +16,9 @@ from assistant.discovery.space import SongNotFound, SongSpace, format_value, son
 from assistant.engine import SearchEngine
 from assistant.results import SearchResponse
 from index_builder.errors import QueryError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DISTINCT_Z = 0.75
 """A feature whose liked-song average is this many catalogue standard deviations from the catalogue's stands out."""
@@ -236,6 +239,8 @@ def radar_figure(space: SongSpace, profile: TasteProfile, title: str | None = No
     band_low = [scaled(s.feature, s.mean - s.std) for s in stats]
     band_high = [scaled(s.feature, s.mean + s.std) for s in stats]
     average = [scaled(s.feature, s.catalogue_mean) for s in stats]
+
+    from matplotlib.figure import Figure  # deferred: matplotlib adds half a second to every app start
 
     figure = Figure(figsize=(7.2, 7.2), dpi=100, layout="constrained")
     axes = figure.add_subplot(projection="polar")
