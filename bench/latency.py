@@ -97,8 +97,8 @@ class LatencyReport:
 
 
 def describe_setup(engine: SearchEngine) -> str:
-    """``exact flat index, memory-mapped; fast encoder: ...``."""
-    mapped = "memory-mapped" if engine.settings.mmap_index else "read into memory"
+    """``exact flat index, read into memory; fast encoder: ...``."""
+    mapped = "memory-mapped" if engine.settings.mmap_index and not engine.index.plan.exact else "read into memory"
     return f"{engine.index.plan.describe()}, {mapped}; {engine.encoder.description}"
 
 

@@ -59,6 +59,11 @@ class TorchBackend:
         """Length of each embedding."""
         return int(self.model.get_embedding_dimension())
 
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """Tokens each text becomes (capped at MAX_TOKENS), from the model's own fast tokenizer."""
+        encoded = self.model.tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+        return [len(ids) for ids in encoded]
+
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Embed with sentence-transformers; bf16 output is widened to fp32 and normalized again."""
         tensor = self.model.encode(

@@ -58,10 +58,15 @@ class IndexKey:
             "column_map_sha256": "column mapping",
         }
         return [
-            f"{label} changed (index has {str(stored.get(field))[:12]}, now {str(getattr(self, field))[:12]})"
+            f"{label} changed (index has {_short(field, stored.get(field))}, now {_short(field, getattr(self, field))})"
             for field, label in labels.items()
             if stored.get(field) != getattr(self, field)
         ]
+
+
+def _short(field: str, value: object) -> str:
+    """Hashes cut to 12 characters; names in full."""
+    return str(value)[:12] if field.endswith("_sha256") else str(value)
 
 
 @dataclass
