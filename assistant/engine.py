@@ -47,10 +47,10 @@ class SearchEngine:
     """Answers requests over one loaded index with the encoder that built it."""
 
     def __init__(self, index: SongIndex, encoder: Encoder, settings: Settings) -> None:
-        built_with = (index.manifest.get("model_sha256"), index.manifest.get("model_name"))
-        if built_with != (encoder.weights_sha256, encoder.model_name):
+        if not encoder.matches_manifest(index.manifest):
             raise IndexMismatch(
-                f"The index was embedded by {built_with[1]}, not the loaded {encoder.model_name}; rebuild it."
+                f"The index was embedded by {index.manifest.get('model_name')}, not the loaded {encoder.model_name}; "
+                "rebuild it."
             )
         self.index = index
         self.encoder = encoder

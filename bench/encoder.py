@@ -23,7 +23,7 @@ import numpy as np
 
 from assistant.engine import SearchEngine
 from bench.queries import benchmark_queries
-from bench.run import _head_csv
+from bench.run import head_csv
 from bench.timing import percentiles_ms
 from evaluation.evaluate import run_evaluation
 from evaluation.rules import LabelledQuery, load_queries
@@ -159,7 +159,7 @@ def bench_encoders(
 
     say(f"incremental rebuild: the catalogue without its last {ADDED_SONGS} rows, then the whole one")
     total_rows = len(Path(settings.catalogue_path).read_bytes().splitlines()) - 1
-    head = _head_csv(Path(settings.catalogue_path), workdir / "head.csv", total_rows - ADDED_SONGS)
+    head = head_csv(Path(settings.catalogue_path), workdir / "head.csv", total_rows - ADDED_SONGS)
     folder = workdir / "incremental"
     shutil.copytree(workdir / "fast", folder)  # start from the fast index: the smaller catalogue reuses it all
     smaller = build_index(settings.with_changes(catalogue_path=head, index_dir=folder), fast)
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="moodring-encoder-") as workdir:
         if args.smoke:
             settings = settings.with_changes(
-                catalogue_path=_head_csv(Path(settings.catalogue_path), Path(workdir) / "smoke.csv", 80)
+                catalogue_path=head_csv(Path(settings.catalogue_path), Path(workdir) / "smoke.csv", 80)
             )
         report = bench_encoders(
             plain, fast, settings, Path(workdir), queries, 10 if args.smoke else args.queries, say=_say

@@ -253,7 +253,7 @@ def run_bench(
     bundled = BUNDLED_CATALOGUE
     label = "bundled"
     if options.bundled_rows is not None:
-        bundled = _head_csv(BUNDLED_CATALOGUE, workdir / "bundled-head.csv", options.bundled_rows)
+        bundled = head_csv(BUNDLED_CATALOGUE, workdir / "bundled-head.csv", options.bundled_rows)
         label = f"bundled, first {options.bundled_rows} rows"
     say(f"Bench: {label} catalogue")
     build, latency, _, _ = bench_catalogue(
@@ -419,7 +419,7 @@ def _plain_encode(encoder: Encoder, texts: list[str], batch_size: int) -> np.nda
     return encoder.plain.embed(texts, batch_size)
 
 
-def _head_csv(source: Path, target: Path, rows: int) -> Path:
+def head_csv(source: Path, target: Path, rows: int) -> Path:
     """The first ``rows`` rows of a catalogue CSV, same columns, as a new file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     lines = Path(source).read_bytes().splitlines(keepends=True)  # bytes as they are: the loader does the repairs

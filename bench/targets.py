@@ -23,7 +23,7 @@ from bench.encoder import bench_encoders, targets_table
 from bench.latency import measure_requests, synthetic_engine
 from bench.queries import benchmark_queries
 from bench.results_file import RESULTS_PATH, write_section
-from bench.run import _head_csv
+from bench.run import head_csv
 from bench.startup import measure_startup, median_result, prepare, startup_line
 from evaluation.rules import load_queries
 from evaluation.tables import machine_description
@@ -84,7 +84,7 @@ def _encoder_lines(fast: Encoder, settings: Settings, smoke: bool) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="moodring-encoder-") as workdir:
         catalogue = Path(settings.catalogue_path)
         if smoke:
-            catalogue = _head_csv(catalogue, Path(workdir) / "smoke.csv", 80)
+            catalogue = head_csv(catalogue, Path(workdir) / "smoke.csv", 80)
         report = bench_encoders(
             plain,
             fast,

@@ -150,7 +150,7 @@ def _reusable_vectors(folder: Path, encoder: Encoder) -> dict[str, np.ndarray]:
     """Vectors of an earlier index in ``folder`` embedded the same way, keyed by description hash."""
     try:
         manifest = read_manifest(folder)
-        if (manifest.get("model_sha256"), manifest.get("model_name")) != (encoder.weights_sha256, encoder.model_name):
+        if not encoder.matches_manifest(manifest):
             return {}
         previous = load_index(folder, expected=None)
     except IndexMismatch:

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,10 @@ class Encoder:
     def vector_identity(self) -> str:
         """What a stored document vector depends on: the weights and the precision that embedded it."""
         return f"{self.weights_sha256}:{self.document_precision}"
+
+    def matches_manifest(self, manifest: Mapping[str, object]) -> bool:
+        """Whether an index manifest says its vectors were made by these weights at this precision."""
+        return (manifest.get("model_sha256"), manifest.get("model_name")) == (self.weights_sha256, self.model_name)
 
     @property
     def description(self) -> str:

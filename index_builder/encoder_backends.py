@@ -8,6 +8,7 @@ without most of its per-call overhead, which is what a single short query pays f
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Protocol
@@ -16,8 +17,8 @@ import numpy as np
 
 from index_builder.vector_index import normalized
 
-MAX_TOKENS = 384
-"""The model's max_seq_length (sentence_bert_config.json): longer texts are truncated, as sentence-transformers does."""
+SENTENCE_CONFIG = "sentence_bert_config.json"
+"""Where a sentence-transformers folder keeps ``max_seq_length``: longer texts are truncated to it."""
 
 
 class EmbeddingBackend(Protocol):
@@ -60,8 +61,8 @@ class TorchBackend:
         return int(self.model.get_embedding_dimension())
 
     def token_counts(self, texts: list[str]) -> list[int]:
-        """Tokens each text becomes (capped at MAX_TOKENS), from the model's own fast tokenizer."""
-        encoded = self.model.tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+        """Tokens each text becomes (capped at the model's max_seq_length), from its own fast tokenizer."""
+        encoded = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -90,6 +91,8 @@ class OnnxBackend:
         self.session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        config = json.loads((Path(model_path) / SENTENCE_CONFIG).read_text(encoding="utf-8"))
+        self.max_tokens = int(config["max_seq_length"])
 
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Tokenize each batch (padded to its longest text) and run the graph."""
@@ -99,7 +102,7 @@ class OnnxBackend:
                 texts[start : start + batch_size],
                 padding=True,
                 truncation=True,
-                max_length=MAX_TOKENS,
+                max_length=self.max_tokens,
                 return_tensors="np",
             )
             feeds = {name: batch[name].astype(np.int64) for name in ("input_ids", "attention_mask")}

@@ -172,8 +172,7 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         if sha256_of_file(path) != digest:
             raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
     try:
-        exact = manifest.get("index_factory", EXACT_FACTORY) == EXACT_FACTORY
-        faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not exact)
+        faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not plan_from_manifest(manifest).exact)
         songs = pd.read_parquet(folder / SONGS_FILE)
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc

@@ -73,7 +73,7 @@ def export_onnx(location: ModelLocation, target: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(location.path), device="cpu")
-    graph = _sentence_embedding_module(model).eval()
+    graph = _sentence_embedding_module(model).train(False)  # inference mode: no dropout in the trace
     sample = model.tokenizer(list(PROBE_SENTENCES), padding=True, return_tensors="pt")
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # tracer chatter about shape checks that are constant by design

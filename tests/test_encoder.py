@@ -107,11 +107,11 @@ def test_the_cached_export_is_the_one_in_use(encoder, model_location):
 
 def test_encoder_bench_judges_every_target(tmp_path, encoder, model_location):
     from bench.encoder import bench_encoders
-    from bench.run import _head_csv
+    from bench.run import head_csv
     from evaluation.rules import load_queries
     from index_builder.settings import BUNDLED_CATALOGUE
 
-    settings = test_settings(tmp_path, _head_csv(BUNDLED_CATALOGUE, tmp_path / "head.csv", 40))
+    settings = test_settings(tmp_path, head_csv(BUNDLED_CATALOGUE, tmp_path / "head.csv", 40))
     queries = [q for q in load_queries() if q.smoke][:3]
     plain = Encoder(model_location, "plain")
     report = bench_encoders(plain, encoder, settings, tmp_path / "work", queries, 4, say=lambda _: None)

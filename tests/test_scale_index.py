@@ -43,6 +43,9 @@ class HashEncoder:
     def __init__(self) -> None:
         self.embedded = 0
 
+    def matches_manifest(self, manifest) -> bool:
+        return (manifest.get("model_sha256"), manifest.get("model_name")) == (self.weights_sha256, self.model_name)
+
     def encode_documents(self, texts, batch_size=32, show_progress=True, description="", on_batch=None):
         self.embedded += len(texts)
         vectors = np.stack([self.vector(text) for text in texts])
