@@ -21,7 +21,7 @@ from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch, QueryError
 from index_builder.index_store import SongIndex
 from index_builder.settings import Settings
-from index_builder.vector_index import normalized, search_index
+from index_builder.vector_index import normalized, search_index, stored_vectors
 
 MAX_QUERY_CHARS = 500
 SOFT_MATCH_WEIGHT = 0.1
@@ -270,15 +270,6 @@ class SearchEngine:
     def warm_up(self) -> None:
         """Load the query model and embed the bucket words now, so that the first request does not wait for them."""
         self.word_vectors()
-
-
-def stored_vectors(index: object) -> np.ndarray | None:
-    """A read-only view (no copy) of a flat FAISS index's vectors, row i = id i; None for any other index."""
-    if not isinstance(index, faiss.IndexFlat) or index.ntotal == 0:
-        return None
-    view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-    view.setflags(write=False)  # a memory-mapped index is read-only: a write would crash the process
-    return view
 
 
 def validate_query(query: object) -> str:

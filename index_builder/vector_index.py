@@ -156,6 +156,15 @@ def all_vectors(index: faiss.Index) -> np.ndarray:
     return index.reconstruct_n(0, index.ntotal)
 
 
+def stored_vectors(index: faiss.Index) -> np.ndarray | None:
+    """A read-only view (no copy) of a flat FAISS index's vectors, row i = id i; None for any other index."""
+    if not isinstance(index, faiss.IndexFlat) or index.ntotal == 0:
+        return None
+    view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    view.setflags(write=False)  # a memory-mapped index is read-only: a write would crash the process
+    return view
+
+
 def _empty_index(dimension: int, plan: IndexPlan) -> faiss.Index:
     """The untrained index ``plan`` names; the exact one as an ``IndexFlatIP``, as FAISS reads it back."""
     if plan.exact:

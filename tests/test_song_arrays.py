@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assistant.engine import SearchEngine, stored_vectors
+from assistant.engine import SearchEngine
 from assistant.song_arrays import RESULT_COLUMNS, SongArrays, credited_artists
 from assistant.vocabulary import tokens
 from bench.timing import TimedIndex
 from index_builder.buckets import BucketScheme, FeatureBuckets
-from index_builder.vector_index import IndexPlan, all_vectors, build_cosine_index
+from index_builder.vector_index import IndexPlan, all_vectors, build_cosine_index, stored_vectors
 
 
 def test_masks_match_plain_pandas(bundled_engine):
