@@ -8,12 +8,9 @@ read-only and loaded once; whatever belongs to one user (their dialogue, an uplo
 
 from __future__ import annotations
 
-import os
-
-# OpenBLAS worker threads busy-wait for about 2^28 cycles after each call; the request's matrix-vector product
-# then left them spinning on both cores while the next query ran onnxruntime (query embedding p50 21 ms instead
-# of 15 at 30,000 songs). 2^4 cycles lets them sleep at once. OpenBLAS reads this only when numpy first loads it.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# isort: off
+import index_builder  # noqa: F401  first of all: it sets the process environment before numpy loads
+# isort: on
 
 import argparse
 import sys
@@ -115,7 +112,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
                     label="Your own catalogue (.csv or .csv.gz)", file_types=[".csv", ".gz"], elem_id="catalogue"
                 )
                 gr.Markdown(UPLOAD_HELP)
-        add_discovery_tabs(lambda: engine)
+        discover = add_discovery_tabs(engine, session)
         with gr.Column(visible=False):  # the /chat endpoint's own inputs and output
             api_message = gr.Textbox(label="message")
             api_history = gr.JSON(label="history", value=[])
@@ -133,6 +130,8 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             event(
                 upload, [catalogue, chatbot, session], [chatbot, session, status], api_visibility="private",
                 concurrency_limit=1, concurrency_id="catalogue",
+            ).then(
+                discover.follow_catalogue, [session], discover.catalogue_outputs, api_visibility="private", queue=False
             )  # fmt: skip
         api_button.click(
             api_chat,

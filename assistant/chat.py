@@ -8,18 +8,17 @@ share one; nothing here is a module-level global.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.dialogue import DialogueState, respond
+from assistant.dialogue import DialogueState, refine, respond
 from assistant.engine import SearchEngine, validate_query
-from assistant.formatting import _escape as escape
-from assistant.understanding import QueryIntent, refine
-from assistant.vocabulary import tokens
+from assistant.formatting import escape
+from assistant.titles import known_name
+from assistant.understanding import QueryIntent
 from index_builder.catalogue import load_catalogue
 from index_builder.embedding import Encoder
 from index_builder.errors import CatalogueError, MoodringError, QueryError
@@ -60,7 +59,7 @@ def chat(
     session's own conversation. When the history's user messages are not the ones the session answered (the chat
     was cleared, or an API caller sent its own history), the dialogue is rebuilt by replaying them.
     """
-    engine = session.engine or default_engine
+    engine = session_engine(session, default_engine)
     turns = session.turns if history is None else user_turns(history)
     dialogue = session.dialogue if turns == session.turns else replay(turns, engine, k)
     reply, dialogue = respond(message, dialogue, engine, k)
@@ -158,6 +157,12 @@ def release(session: ChatSession) -> None:
         shutil.rmtree(session.workspace, ignore_errors=True)
 
 
+def session_engine(session: object, default_engine: SearchEngine) -> SearchEngine:
+    """The engine a session searches: its uploaded catalogue's, else the app's."""
+    engine = session.engine if isinstance(session, ChatSession) else None
+    return engine or default_engine
+
+
 def catalogue_status(session: ChatSession, default_engine: SearchEngine) -> str:
     """One line for the page: which catalogue the chat searches, and its size."""
     if session.engine is not None:
@@ -190,10 +195,10 @@ def search_songs(
     vocabulary = engine.vocabulary
     change = QueryIntent(
         text="",
-        genres=[_known(g, vocabulary.genres, "genre") for g in genres],
-        excluded_genres=[_known(g, vocabulary.genres, "genre") for g in exclude_genres],
-        artists=[_known(a, vocabulary.artists, "artist") for a in artists],
-        excluded_artists=[_known(a, vocabulary.artists, "artist") for a in exclude_artists],
+        genres=[known_name(g, vocabulary.genres, "genre") for g in genres],
+        excluded_genres=[known_name(g, vocabulary.genres, "genre") for g in exclude_genres],
+        artists=[known_name(a, vocabulary.artists, "artist") for a in artists],
+        excluded_artists=[known_name(a, vocabulary.artists, "artist") for a in exclude_artists],
         year_min=year_min,
         year_max=year_max,
     )
@@ -202,14 +207,3 @@ def search_songs(
     if response.relaxed is not None and not relax:
         return []
     return [result.to_dict() for result in response.results]
-
-
-def _known(name: str, known: Sequence[str], kind: str) -> str:
-    """The catalogue's spelling of a genre or artist, or a QueryError that suggests the nearest ones."""
-    wanted = " ".join(tokens(name))
-    by_key = {" ".join(tokens(k)): k for k in known}
-    if wanted in by_key:
-        return by_key[wanted]
-    close = difflib.get_close_matches(wanted, list(by_key), n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(by_key[c]) for c in close)}?" if close else ""
-    raise QueryError(f"There is no {kind} '{name}' in this catalogue.{hint}")

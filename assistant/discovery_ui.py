@@ -1,38 +1,43 @@
 """The Discover tab of the Gradio app and its named API endpoints (mood presets, browsing, more like this, taste
 profile, export).
 
-Call ``add_discovery_tabs(engine_getter)`` inside the app's ``gr.Blocks`` context, next to the chat::
+Call ``add_discovery_tabs(engine, session)`` inside the app's ``gr.Blocks`` context, next to the chat::
 
     with gr.Blocks(title="Moodring") as demo:
+        session = gr.State(ChatSession())
         with gr.Tab("Chat"):
             ...
-        add_discovery_tabs(lambda: engine)
+        discover = add_discovery_tabs(engine, session)
+        upload_event.then(discover.follow_catalogue, [session], discover.catalogue_outputs)
 
-The handlers below are plain functions of an engine; everything a person picks lives in the components'
-session values, never in module state.
+The page's events search the catalogue of the person's session (their upload, else the app's); the named API
+endpoints search the app's catalogue. The handlers are plain functions of an engine; everything a person picks
+lives in the components' session values, never in module state.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
-from assistant.discovery.browse import Filters, filtered_search, genre_counts, year_counts
+from assistant.chat import session_engine
+from assistant.conditions import Filters
+from assistant.discovery.browse import filtered_search
 from assistant.discovery.export import FORMATS, playlist_rows, to_text, write_export
 from assistant.discovery.presets import engine_presets, preset_search
 from assistant.discovery.similar import more_like_this
-from assistant.discovery.space import SongNotFound, song_space
 from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
 from assistant.engine import SearchEngine
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse
+from assistant.titles import SongNotFound
 from index_builder.errors import MoodringError
 
-EngineGetter = Callable[[], SearchEngine]
 API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
 """The named endpoints this module registers (``/more_like_this`` and so on)."""
 
@@ -109,29 +114,65 @@ def export_file(engine: SearchEngine, fmt: str, results: object) -> str:
 # ---- The UI -----------------------------------------------------------------------------------------------
 
 
-def add_discovery_tabs(engine_getter: EngineGetter) -> None:
-    """Add the Discover tab and the named API endpoints to the ``gr.Blocks`` being built.
+@dataclass(frozen=True)
+class CatalogueChoices:
+    """What the Discover tab offers from one catalogue: genres, years, songs, and its counts."""
 
-    ``engine_getter`` returns the app's loaded SearchEngine; it is called once here (for the genre, year, song
-    and preset choices) and again by every event, so it should be cheap (``lambda: engine``).
-    """
-    engine = engine_getter()
-    songs = engine.songs
-    space = song_space(engine)
-    presets = engine_presets(engine)
-    years = songs["year"].dropna().astype(int)
-    first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
-    genre_choices = [(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in genre_counts(songs)]
-    song_choices = sorted({space.label(row) for row in range(len(songs))}, key=str.casefold)
+    genres: list[tuple[str, str]]
+    first_year: int
+    last_year: int
+    songs: list[str]
+    genre_table: pd.DataFrame
+    year_table: pd.DataFrame
 
-    def filters_of(genres: list[str] | None, low: float | None, high: float | None) -> Filters:
-        """The UI's filters; a year range spanning the whole catalogue filters nothing."""
-        low = None if low is None or low <= first_year else low
-        high = None if high is None or high >= last_year else high
+    @classmethod
+    def of(cls, engine: SearchEngine) -> CatalogueChoices:
+        """The choices of ``engine``'s catalogue."""
+        catalogue = engine.catalogue
+        counts = catalogue.genre_counts()
+        years = engine.songs["year"].dropna().astype(int)
+        first, last = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
+        return cls(
+            genres=[(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in counts],
+            first_year=first,
+            last_year=max(last, first + 1),  # a slider needs two ends: a one-year catalogue gets the next year too
+            songs=sorted({catalogue.label(row) for row in range(catalogue.count)}, key=str.casefold),
+            genre_table=pd.DataFrame(counts),
+            year_table=pd.DataFrame(catalogue.year_counts()),
+        )
+
+    def filters(self, genres: list[str] | None, low: float | None, high: float | None) -> Filters:
+        """The page's filters; a year range spanning the whole catalogue filters nothing."""
+        low = None if low is None or low <= self.first_year else low
+        high = None if high is None or high >= self.last_year else high
         return Filters.of(genres, low, high)
 
-    def shown(response: SearchResponse) -> tuple[str, str | None, str | None, str]:
-        rows = playlist_rows([r.to_dict() for r in response.results], engine_getter().songs)
+
+@dataclass(frozen=True)
+class DiscoverTab:
+    """The Discover tab's components that follow the session's catalogue, and the handler that updates them."""
+
+    catalogue_outputs: list[gr.components.Component]
+    follow_catalogue: Callable[[object], tuple]
+
+
+def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> DiscoverTab:
+    """Add the Discover tab and the named API endpoints to the ``gr.Blocks`` being built.
+
+    The tab's events search the catalogue of ``session`` (a ``ChatSession``: the person's upload, else
+    ``default_engine``); call ``follow_catalogue`` after an upload so its choices follow. The named endpoints
+    search ``default_engine``.
+    """
+    engine = default_engine
+    presets = engine_presets(engine)
+    choices = CatalogueChoices.of(engine)
+
+    def engine_of(state: object) -> tuple[SearchEngine, CatalogueChoices]:
+        current = session_engine(state, default_engine)
+        return current, (choices if current is default_engine else CatalogueChoices.of(current))
+
+    def shown(current: SearchEngine, response: SearchResponse) -> tuple[str, str | None, str | None, str]:
+        rows = playlist_rows([r.to_dict() for r in response.results], current.songs)
         folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
         csv_path = write_export(rows, "csv", folder) if rows else None
         m3u_path = write_export(rows, "m3u", folder) if rows else None
@@ -152,14 +193,15 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
         )
         with gr.Row():
             genre_box = gr.Dropdown(
-                genre_choices, multiselect=True, label="Genres (any of)", info="empty: every genre", scale=3
+                choices.genres, multiselect=True, label="Genres (any of)", info="empty: every genre", scale=3
             )
-            year_low = gr.Slider(first_year, last_year, value=first_year, step=1, label="From year", scale=1)
-            year_high = gr.Slider(first_year, last_year, value=last_year, step=1, label="To year", scale=1)
+            first, last = choices.first_year, choices.last_year
+            year_low = gr.Slider(first, last, value=first, step=1, label="From year", scale=1)
+            year_high = gr.Slider(first, last, value=last, step=1, label="To year", scale=1)
         with gr.Row():
             count = gr.Slider(1, engine.settings.max_k, value=engine.settings.top_k, step=1, label="Songs")
             diverse = gr.Checkbox(True, label="Diverse: at most two songs per artist")
-        filter_inputs = [genre_box, year_low, year_high, count, diverse]
+        filter_inputs = [genre_box, year_low, year_high, count, diverse, session]
 
         with gr.Tabs():
             with gr.Tab("Moods and browsing"):
@@ -175,11 +217,11 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
                     )
                     browse_button = gr.Button("Search with filters", variant="primary", scale=1)
                 with gr.Accordion("Genres and years in the catalogue", open=False), gr.Row():
-                    gr.Dataframe(pd.DataFrame(genre_counts(songs)), label="Genres", interactive=False)
-                    gr.Dataframe(pd.DataFrame(year_counts(songs)), label="Years", interactive=False)
+                    genre_table = gr.Dataframe(choices.genre_table, label="Genres", interactive=False)
+                    year_table = gr.Dataframe(choices.year_table, label="Years", interactive=False)
             with gr.Tab("More like this"):
                 seed = gr.Dropdown(
-                    song_choices,
+                    choices.songs,
                     value=None,
                     allow_custom_value=True,
                     filterable=True,
@@ -187,14 +229,14 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
                 )
                 similar_button = gr.Button("More like this", variant="primary")
             with gr.Tab("Taste profile"):
-                liked = gr.Dropdown(song_choices, multiselect=True, filterable=True, label="Songs you like")
+                liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
                 taste_button = gr.Button("Describe my taste", variant="primary")
                 with gr.Row():
                     taste_summary = gr.Markdown()
                     radar = gr.Plot(label="Your feature profile against the catalogue average")
                 taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
 
-        results = gr.Markdown(label="Results")
+        results = gr.Markdown(label="Results", elem_id="discover-results")
         with gr.Accordion("Export these results", open=False):
             with gr.Row():
                 csv_button = gr.DownloadButton("Download CSV", value=None)
@@ -203,11 +245,11 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
         outputs = [results, csv_button, m3u_button, text_list]
 
         def on_preset(name: str) -> Callable[..., tuple]:
-            def run(genres, low, high, k, diverse_on) -> tuple:
+            def run(genres, low, high, k, diverse_on, state) -> tuple:
+                current, offered = engine_of(state)
                 try:
-                    return shown(
-                        preset_search(engine_getter(), name, int(k), filters_of(genres, low, high), diverse_on)
-                    )
+                    filters = offered.filters(genres, low, high)
+                    return shown(current, preset_search(current, name, int(k), filters, diverse_on))
                 except MoodringError as error:
                     return failed(error)
 
@@ -216,28 +258,32 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
         for button, name in preset_buttons:
             button.click(on_preset(name), filter_inputs, outputs, api_visibility="private")
 
-        def on_browse(text, genres, low, high, k, diverse_on) -> tuple:
+        def on_browse(text, genres, low, high, k, diverse_on, state) -> tuple:
+            current, offered = engine_of(state)
             try:
-                return shown(filtered_search(engine_getter(), text, filters_of(genres, low, high), int(k), diverse_on))
+                filters = offered.filters(genres, low, high)
+                return shown(current, filtered_search(current, text, filters, int(k), diverse_on))
             except MoodringError as error:
                 return failed(error)
 
         browse_button.click(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
         query.submit(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
 
-        def on_similar(title, genres, low, high, k, diverse_on) -> tuple:
+        def on_similar(title, genres, low, high, k, diverse_on, state) -> tuple:
+            current, offered = engine_of(state)
             try:
-                return shown(more_like_this(engine_getter(), title, int(k), filters_of(genres, low, high), diverse_on))
+                filters = offered.filters(genres, low, high)
+                return shown(current, more_like_this(current, title, int(k), filters, diverse_on))
             except MoodringError as error:
                 return failed(error)
 
         similar_button.click(on_similar, [seed, *filter_inputs], outputs, api_visibility="private")
 
-        def on_taste(titles, genres, low, high, k, diverse_on) -> tuple:
-            current = engine_getter()
+        def on_taste(titles, genres, low, high, k, diverse_on, state) -> tuple:
+            current, offered = engine_of(state)
             try:
                 profile = taste_profile(current, titles or [])
-                response = recommend_for_taste(current, profile, int(k), filters_of(genres, low, high), diverse_on)
+                response = recommend_for_taste(current, profile, int(k), offered.filters(genres, low, high), diverse_on)
             except MoodringError as error:
                 return (str(error), None, None, *failed(error))
             table = pd.DataFrame(
@@ -254,8 +300,8 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
                 ]
             ).round(3)
             summary = "\n\n".join([f"**{profile.summary}**", *(f"_{note}_" for note in profile.notes)])
-            figure = radar_figure(song_space(current), profile)
-            return (summary, figure, table, *shown(response))
+            figure = radar_figure(current.catalogue, profile)
+            return (summary, figure, table, *shown(current, response))
 
         taste_button.click(
             on_taste,
@@ -274,7 +320,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """Songs like one in the catalogue (fuzzy title; 'did_you_mean' when nothing is close enough)."""
-            return _guarded(api_more_like_this, engine_getter(), title, k, genres, year_min, year_max, diverse)
+            return _guarded(api_more_like_this, engine, title, k, genres, year_min, year_max, diverse)
 
         def preset_endpoint(
             preset: str,
@@ -285,19 +331,19 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """Songs for a mood preset: energetic, chill, happy, melancholic, party, focused, romantic, ..."""
-            return _guarded(api_preset, engine_getter(), preset, k, genres, year_min, year_max, diverse)
+            return _guarded(api_preset, engine, preset, k, genres, year_min, year_max, diverse)
 
         def presets_endpoint() -> list:
             """Every mood preset with its query words and feature targets."""
-            return [p.to_dict() for p in engine_presets(engine_getter()).values()]
+            return [p.to_dict() for p in engine_presets(engine).values()]
 
         def genres_endpoint() -> list:
             """Every genre with its number of songs, most songs first."""
-            return genre_counts(engine_getter().songs)
+            return engine.catalogue.genre_counts()
 
         def years_endpoint() -> list:
             """Every release year with its number of songs."""
-            return year_counts(engine_getter().songs)
+            return engine.catalogue.year_counts()
 
         def browse_endpoint(
             query: str = "",
@@ -308,7 +354,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """A request answered among the chosen genres and years; the most popular songs when it is empty."""
-            return _guarded(api_browse, engine_getter(), query, genres, year_min, year_max, k, diverse)
+            return _guarded(api_browse, engine, query, genres, year_min, year_max, k, diverse)
 
         def taste_profile_endpoint(
             titles: list[str],
@@ -319,7 +365,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """The taste behind liked titles (averages, spreads, words, genres, eras) and songs nearest it."""
-            return _guarded(api_taste_profile, engine_getter(), titles, k, genres, year_min, year_max, diverse)
+            return _guarded(api_taste_profile, engine, titles, k, genres, year_min, year_max, diverse)
 
         gr.api(more_like_this_endpoint, api_name="more_like_this")
         gr.api(preset_endpoint, api_name="preset")
@@ -338,7 +384,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
 
         def export_endpoint(fmt: str, results: object) -> str:
             try:
-                return export_file(engine_getter(), fmt, results)
+                return export_file(engine, fmt, results)
             except MoodringError as error:
                 raise gr.Error(str(error), print_exception=False) from None
 
@@ -349,6 +395,25 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             api_name="export",
             api_description="Results (a list, or a response with 'results') as a csv, m3u or txt file.",
         )
+
+    def follow_catalogue(state: object) -> tuple:
+        """New choices for the session's catalogue: genres, years, songs and counts; the filters reset."""
+        _, offered = engine_of(state)
+        first, last = offered.first_year, offered.last_year
+        return (
+            gr.Dropdown(choices=offered.genres, value=[]),
+            gr.Slider(minimum=first, maximum=last, value=first),
+            gr.Slider(minimum=first, maximum=last, value=last),
+            gr.Dropdown(choices=offered.songs, value=None),
+            gr.Dropdown(choices=offered.songs, value=[]),
+            offered.genre_table,
+            offered.year_table,
+            "",
+        )
+
+    return DiscoverTab(
+        [genre_box, year_low, year_high, seed, liked, genre_table, year_table, results], follow_catalogue
+    )
 
 
 def _guarded(handler: Callable[..., object], *args: object) -> dict:

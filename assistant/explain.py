@@ -1,12 +1,15 @@
-"""Explain a result from the same bucket words that built its description, against what the request asked."""
+"""Why a song is on a list, from the same bucket words that built its description: the short line under each
+result and the long answer to "why #3"."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from assistant.formatting import escape
+from assistant.results import SearchResult
 from assistant.understanding import QueryIntent, describe_years
 
 
@@ -53,6 +56,72 @@ def nearest_song_words(
     scored = [(float(np.dot(query_vector, word_vectors[w])), w) for w in song_words.values() if w in word_vectors]
     scored.sort(reverse=True)
     return [word for _, word in scored[:limit]]
+
+
+def explain_in_full(
+    result: SearchResult,
+    intent: QueryIntent,
+    song_words: Mapping[str, str],
+    soft_match_weight: float,
+    like_labels: Sequence[str] = (),
+    relaxed: str | None = None,
+) -> str:
+    """Everything about why a shown song is there (Markdown): each asked-for word it has or lacks, the conditions
+    it meets, all its words and its description."""
+    year = f", {result.year}" if result.year else ""
+    lines = [
+        f"**#{result.rank} {escape(result.title)}** by {escape(result.artist)} ({escape(result.genre)}{year})",
+        "",
+        f"Score {result.score:.3f}: how close its description is to your request (cosine similarity), plus up to "
+        f"{soft_match_weight:g} for the mood words it has.",
+        "",
+    ]
+    for concept in intent.concepts:
+        kind = "must have" if concept.constraint else "leaning towards"
+        checks = []
+        for feature, wanted in concept.wants.items():
+            has = song_words.get(feature)
+            if has is None:
+                checks.append(f"no {feature.replace('_', ' ')} in this catalogue")
+            elif has in wanted:
+                checks.append(f"✓ {has}")
+            else:
+                checks.append(f"✗ {has} (wanted {' or '.join(sorted(wanted))})")
+        lines.append(f"- **{escape(concept.label)}** ({kind}): {escape('; '.join(checks))}")
+    for concept in intent.excluded_concepts:
+        clashes = [song_words[f] for f, unwanted in concept.wants.items() if song_words.get(f) in unwanted]
+        verdict = "✗ " + ", ".join(clashes) if clashes else "✓ avoided"
+        lines.append(f"- **not {escape(concept.label)}**: {escape(verdict)}")
+    conditions = _conditions(result, intent, like_labels, relaxed)
+    if conditions:
+        lines.append(f"- **Conditions:** {escape('; '.join(conditions))}")
+    if song_words:
+        lines.append(f"- **All its words:** {escape(', '.join(song_words.values()))}")
+    description = " ".join(result.description.split())
+    lines += ["", f"> {escape(description)}"]
+    return "\n".join(lines)
+
+
+def _conditions(
+    result: SearchResult, intent: QueryIntent, like_labels: Sequence[str], relaxed: str | None
+) -> list[str]:
+    conditions = []
+    years = describe_years(intent.year_min, intent.year_max)
+    if years:
+        conditions.append(f"released {result.year if result.year is not None else 'in an unknown year'} ({years})")
+    if intent.genres:
+        conditions.append(f"genre {result.genre} ({' or '.join(intent.genres)})")
+    if intent.excluded_genres:
+        conditions.append(f"not {', '.join(intent.excluded_genres)}")
+    if intent.artists:
+        conditions.append(f"by {result.artist}")
+    if intent.excluded_artists:
+        conditions.append(f"not by {', '.join(intent.excluded_artists)}")
+    if like_labels:
+        conditions.append(f"sounds like {', '.join(like_labels)}")
+    if relaxed:
+        conditions.append(f"dropped to find anything: {relaxed}")
+    return conditions
 
 
 def _present(value: object) -> bool:

@@ -24,11 +24,11 @@ def response_as_markdown(response: SearchResponse) -> str:
     """A chat reply: what was understood, any notes, then a numbered list with one explanation line each."""
     header = []
     if response.understood:
-        header.append(f"**Looking for:** {_escape(response.understood)}")
-    header += [f"_{_escape(note)}_" for note in response.notes]
+        header.append(f"**Looking for:** {escape(response.understood)}")
+    header += [f"_{escape(note)}_" for note in response.notes]
     items = [
-        f"{r.rank}. **{_escape(r.title)}** by {_escape(r.artist)} ({_escape(r.genre)}{f', {r.year}' if r.year else ''})"
-        f"  \n   {_escape(r.explanation)}"
+        f"{r.rank}. **{escape(r.title)}** by {escape(r.artist)} ({escape(r.genre)}{f', {r.year}' if r.year else ''})"
+        f"  \n   {escape(r.explanation)}"
         for r in response.results
     ]
     if not items:
@@ -36,9 +36,23 @@ def response_as_markdown(response: SearchResponse) -> str:
     return "\n\n".join([*header, "\n".join(items)])
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Markdown- and HTML-safe text: a title like ``<b>*Hit*</b>`` shows exactly as written."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char in "\\`*_[]#|~":
         escaped = escaped.replace(char, "\\" + char)
     return escaped
+
+
+def format_value(feature: str, value: float, unit: bool = True) -> str:
+    """A feature value as people read it: ``128 BPM``, ``-7 dB``, ``3:45``, ``0.91``, ``76`` (popularity)."""
+    value = float(value)
+    if feature == "tempo":
+        return f"{value:.0f}" + (" BPM" if unit else "")
+    if feature == "loudness":
+        return f"{value:.0f}" + (" dB" if unit else "")
+    if feature == "duration_s":
+        return f"{int(value) // 60}:{int(value) % 60:02d}"
+    if feature == "popularity":
+        return f"{value:.0f}"
+    return f"{value:.2f}"

@@ -8,37 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assistant.vocabulary import Concept, Mention, Vocabulary, tokens
-
-NEGATORS = {
-    "no",
-    "not",
-    "without",
-    "except",
-    "nothing",
-    "non",
-    "avoid",
-    "exclude",
-    "excluding",
-    "minus",
-    "skip",
-    "never",
-    "less",
-    "drop",
-    "remove",
-}
-NEGATOR_PHRASES = {
-    ("no", "more"),
-    ("not", "any"),
-    ("dont", "want"),
-    ("don", "t"),
-    ("do", "not"),
-    ("none", "of"),
-    ("get", "rid"),
-}
-_NEGATION_FILLER = {"more", "any", "too", "so", "very", "the", "by", "from", "of", "songs", "song", "tracks", "music"}
-"""Words that may stand between a negator and what it negates: "nothing by Drake", "no songs from Kesha"."""
-_SOFT_ARTIST_CUES = {"like", "similar"}
-_NO_TYPO_FIX = {"songs", "music", "tracks", "something", "please", "really", "about", "before", "after", "since"}
+from assistant.word_lists import WordLists
 
 _DECADE = r"(?:19|20)?\d0'?s"
 _YEAR = r"(?:19|20)\d{2}"
@@ -134,106 +104,12 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     words = tokens(remaining)
     kept = _take_mentions(words, vocabulary, intent)
     intent.content_text = " ".join(kept)
-    intent.semantic_text = _semantic_text(intent.content_text, intent.concepts)
+    intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
     return intent
 
 
-FOLLOW_UP_FILLER = frozenset({
-    "only", "just", "and", "but", "also", "now", "ones", "one", "them", "those", "these", "please", "make", "it",
-    "a", "bit", "little", "more", "less", "some", "something", "the", "even", "maybe", "instead", "rather", "what",
-    "how", "about", "i", "want", "same", "songs", "song", "tracks", "music", "with", "me", "give", "show", "so",
-    "very", "too", "thanks", "thank", "you", "ok", "okay", "can", "could", "lets", "let", "us", "from", "in", "of",
-    "for", "to", "on", "than", "that", "are", "is", "be", "get", "any", "all", "released", "era", "year", "years",
-    "decade",
-})  # fmt: skip
-"""Words of a follow-up that say how to change the request, not what it is about: never embedded."""
-
-
-def refine(base: QueryIntent, change: QueryIntent) -> tuple[QueryIntent, list[str]]:
-    """``base`` changed by a follow-up, and the labels of what the change dropped.
-
-    New wishes replace the earlier ones they contradict (``calmer`` drops ``high energy``), a new genre or artist
-    replaces the earlier ones, exclusions add up, and a year range narrows the earlier one unless the two do not
-    overlap, in which case the new one wins.
-    """
-    dropped = [
-        c
-        for c in base.concepts
-        if c in change.excluded_concepts or any(_contradicts(c, n) for n in change.concepts if n != c)
-    ]
-    concepts = [c for c in base.concepts if c not in dropped and c not in change.concepts] + change.concepts
-    excluded_concepts = _union(
-        [c for c in base.excluded_concepts if c not in change.concepts], change.excluded_concepts
-    )
-    genres = change.genres or [g for g in base.genres if g not in change.excluded_genres]
-    artists = change.artists or [a for a in base.artists if a not in change.excluded_artists]
-    dropped_names = [g for g in base.genres if g not in genres] + [a for a in base.artists if a not in artists]
-    similar = change.similar_artists or [a for a in base.similar_artists if a not in change.excluded_artists]
-    year_min, year_max = _combine_years(base.year_min, base.year_max, change.year_min, change.year_max)
-    # Words of dropped hard wishes, genres and artists leave the embedded text; a dropped mood's words stay as
-    # context ("workout" still says what the songs are for once "calmer" has replaced its energy).
-    gone = [p for c in dropped if c.constraint for p in c.phrases] + dropped_names
-    gone += [*change.excluded_artists, *change.excluded_genres]
-    content = _without_phrases(tokens(base.content_text), gone)
-    content += [w for w in tokens(change.content_text) if w not in FOLLOW_UP_FILLER and w not in content]
-    merged = QueryIntent(
-        text="; ".join(t for t in (base.text, change.text) if t),
-        content_text=" ".join(content),
-        concepts=concepts,
-        excluded_concepts=excluded_concepts,
-        genres=list(genres),
-        excluded_genres=_union([g for g in base.excluded_genres if g not in change.genres], change.excluded_genres),
-        artists=list(artists),
-        excluded_artists=_union([a for a in base.excluded_artists if a not in change.artists], change.excluded_artists),
-        similar_artists=list(similar),
-        year_min=year_min,
-        year_max=year_max,
-        count=change.count if change.count is not None else base.count,
-        corrections=list(change.corrections),
-    )
-    merged.semantic_text = _semantic_text(merged.content_text, merged.concepts)
-    return merged, [c.label for c in dropped] + dropped_names
-
-
-def _contradicts(old: Concept, new: Concept) -> bool:
-    """Whether two concepts want different words for the same feature (``high energy`` vs ``calm``)."""
-    return any(feature in new.wants and not (words & new.wants[feature]) for feature, words in old.wants.items())
-
-
-def _combine_years(
-    low: int | None, high: int | None, new_low: int | None, new_high: int | None
-) -> tuple[int | None, int | None]:
-    if new_low is None and new_high is None:
-        return low, high
-    narrowed_low = new_low if low is None else (low if new_low is None else max(low, new_low))
-    narrowed_high = new_high if high is None else (high if new_high is None else min(high, new_high))
-    if narrowed_low is not None and narrowed_high is not None and narrowed_low > narrowed_high:
-        return new_low, new_high
-    return narrowed_low, narrowed_high
-
-
-def _union(first: Iterable, second: Iterable) -> list:
-    merged = list(first)
-    merged += [item for item in second if item not in merged]
-    return merged
-
-
-def _without_phrases(words: list[str], phrases: Iterable[str]) -> list[str]:
-    """``words`` with every occurrence of each phrase (as a token sequence) cut out."""
-    for phrase in phrases:
-        key = tokens(phrase)
-        if not key:
-            continue
-        position = 0
-        while position <= len(words) - len(key):
-            if words[position : position + len(key)] == key:
-                words = words[:position] + words[position + len(key) :]
-            else:
-                position += 1
-    return words
-
-
-def _semantic_text(content: str, concepts: Iterable[Concept]) -> str:
+def semantic_text(content: str, concepts: Iterable[Concept]) -> str:
+    """The text to embed: the request's own words plus the query words of its concepts."""
     extra = [c.query_words for c in concepts if c.query_words]
     return " ".join([content, *extra]).strip()
 
@@ -318,7 +194,7 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
     position = 0
     while position < len(words):
         mention, length = _longest_phrase(words, position, vocabulary)
-        if mention is None and len(words[position]) >= 5 and words[position] not in _NO_TYPO_FIX:
+        if mention is None and len(words[position]) >= 5 and words[position] not in vocabulary.words.never_corrected:
             guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.84)
             if guess:
                 mention, length = singles[guess[0]], 1
@@ -328,7 +204,7 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
             kept.append(words[position])
             position += 1
             continue
-        negation_start = _negation_start(words, position)
+        negation_start = _negation_start(words, position, vocabulary.words)
         negated = negation_start is not None
         if negation_start is not None:
             for word in reversed(words[negation_start:position]):  # the negation is not what the request is about
@@ -349,7 +225,7 @@ def _longest_phrase(words: list[str], start: int, vocabulary: Vocabulary) -> tup
     return None, 0
 
 
-def _negation_start(words: list[str], position: int) -> int | None:
+def _negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
     """Where the negation of the mention at ``position`` begins, or None when it is not negated.
 
     A negator may stand right before the mention or a few filler words earlier ("nothing by Drake").
@@ -357,13 +233,13 @@ def _negation_start(words: list[str], position: int) -> int | None:
     end = position
     while True:
         before = words[max(0, end - 3) : end]
-        if before and before[-1] in NEGATORS:
+        if before and before[-1] in lists.negators:
             return end - 1
-        if len(before) >= 2 and tuple(before[-2:]) in NEGATOR_PHRASES:
+        if len(before) >= 2 and tuple(before[-2:]) in lists.negator_phrases:
             return end - 2
-        if len(before) >= 3 and tuple(before[-3:-1]) in NEGATOR_PHRASES:
+        if len(before) >= 3 and tuple(before[-3:-1]) in lists.negator_phrases:
             return end - 3
-        if end == 0 or position - end >= 3 or words[end - 1] not in _NEGATION_FILLER:
+        if end == 0 or position - end >= 3 or words[end - 1] not in lists.negation_filler:
             return None
         end -= 1
 
@@ -381,7 +257,7 @@ def _record(mention: Mention, negated: bool, kept: list[str], intent: QueryInten
     elif mention.kind == "artist":
         if negated:
             target = intent.excluded_artists
-        elif kept and kept[-1] in _SOFT_ARTIST_CUES:
+        elif kept and kept[-1] in vocabulary.words.similar_cues:
             target = intent.similar_artists
         else:
             target = intent.artists

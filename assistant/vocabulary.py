@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.word_lists import WordLists, load_word_lists
 from index_builder.errors import ConfigError
 
 _TOKEN = re.compile(r"[\w&$!+]+")
@@ -47,6 +48,8 @@ class Vocabulary:
     """Every phrase a request may contain, keyed by its token tuple for fast n-gram lookup."""
 
     concepts: dict[str, Concept]
+    words: WordLists = field(default_factory=load_word_lists)
+    """The word lists that steer reading (negators, cues, follow-up words)."""
     genres: tuple[str, ...] = ()
     artists: tuple[str, ...] = ()
     phrases: dict[tuple[str, ...], Mention] = field(default_factory=dict)
@@ -54,9 +57,15 @@ class Vocabulary:
     _singles: dict[str, Mention] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def build(cls, concepts: Iterable[Concept], genres: Iterable[str] = (), artists: Iterable[str] = ()) -> Vocabulary:
+    def build(
+        cls,
+        concepts: Iterable[Concept],
+        genres: Iterable[str] = (),
+        artists: Iterable[str] = (),
+        words: WordLists | None = None,
+    ) -> Vocabulary:
         """Index concept phrases, genre names (and their last words, like ``pop``) and artist names."""
-        vocabulary = cls(concepts={c.name: c for c in concepts})
+        vocabulary = cls(concepts={c.name: c for c in concepts}, words=words or load_word_lists())
         genre_phrases: set[str] = set()
         for genre in genres:
             words = tokens(genre)

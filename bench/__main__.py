@@ -18,6 +18,7 @@ from bench.run import BenchOptions, run_bench
 from evaluation.tables import machine_description
 from index_builder.cli_common import run_cli
 from index_builder.embedding import Encoder
+from index_builder.process import configure_process
 from index_builder.settings import PROJECT_ROOT, Settings
 
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     say = (lambda message: None) if args.quiet else _say
     settings = Settings.from_env(model_path=args.model_path)
+    configure_process(settings)
     started = time.perf_counter()
     encoder = Encoder.from_settings(settings)
     model_load_s = time.perf_counter() - started

@@ -32,6 +32,7 @@ from index_builder.build import build_index
 from index_builder.cli_common import run_cli
 from index_builder.embedding import Encoder
 from index_builder.model_store import resolve_model
+from index_builder.process import configure_process
 from index_builder.settings import Settings
 
 ADDED_SONGS = 10
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalogue", type=Path, help="catalogue CSV (default: the bundled one)")
     args = parser.parse_args(argv)
     settings = Settings.from_env(model_path=args.model_path, catalogue_path=args.catalogue, show_progress=False)
+    configure_process(settings)
     location = resolve_model(settings.model_path, settings.model_cache_dir)
     plain = Encoder(location, "plain", export_dir=settings.model_cache_dir)
     fast = Encoder(location, "fast", export_dir=settings.model_cache_dir)

@@ -16,6 +16,7 @@ from bench.synthetic import write_synthetic_catalogue
 from bench.timing import peak_rss_mb
 from index_builder.build import open_index
 from index_builder.embedding import Encoder
+from index_builder.process import configure_process
 from index_builder.settings import PROJECT_ROOT, Settings
 
 REQUESTS = ("upbeat workout songs, nothing before 2015", "sad acoustic songs", "chill songs for studying, no rap")
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if not catalogue.exists():
         write_synthetic_catalogue(catalogue, args.songs, seed=30)
     settings = Settings.from_env(catalogue_path=catalogue, index_dir=args.folder / f"index-{args.songs}")
+    configure_process(settings)
     encoder = Encoder.from_settings(settings)
     print(f"Using the {encoder.description}.")
     started = time.perf_counter()

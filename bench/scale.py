@@ -23,7 +23,6 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from assistant.engine import EXACT_SEARCH_LIMIT
 from bench.queries import benchmark_queries
 from bench.results_file import RESULTS_PATH, write_section
 from bench.synthetic import write_synthetic_catalogue
@@ -349,7 +348,7 @@ def _targets(report: ScaleReport) -> list[Target]:
 
 def _deep_k(total: int) -> int:
     """How many candidates the engine fetches for one request (assistant/engine.py, ``_candidates``)."""
-    return total if total <= EXACT_SEARCH_LIMIT else max(2000, total // 20)
+    return total if total <= Settings().exact_search_limit else max(2000, total // 20)
 
 
 def _latency(index: faiss.Index, queries: np.ndarray, threads: int, k: int = TOP_K) -> list[float]:

@@ -30,6 +30,7 @@ from evaluation.tables import machine_description
 from index_builder.build import open_index
 from index_builder.cli_common import run_cli
 from index_builder.embedding import Encoder
+from index_builder.process import configure_process
 from index_builder.settings import Settings
 from index_builder.vector_index import all_vectors
 
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     songs, queries, runs = (300, 8, 1) if args.smoke else (args.songs, args.queries, args.startup_runs)
     settings = Settings.from_env(show_progress=False)
+    configure_process(settings)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [f"{machine_description()}; load average {load:.1f} at the start"]
     if not args.no_startup:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from index_builder.errors import CatalogueError, MoodringError
+from index_builder.process import configure_process
 from index_builder.settings import Settings
 
 
@@ -33,14 +34,17 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, then the flags."""
+    """Settings from the environment, then the flags; the start-up step of every command and the app, so it also
+    applies the process-wide settings (``configure_process``: FAISS threads)."""
     settings = Settings.from_env(
         catalogue_path=args.catalogue,
         index_dir=args.index,
         model_path=args.model_path,
         encoder=getattr(args, "encoder", None),
     )
-    return settings.with_changes(show_progress=False) if args.quiet else settings
+    settings = settings.with_changes(show_progress=False) if args.quiet else settings
+    configure_process(settings)
+    return settings
 
 
 def parse_column_map(pairs: list[str]) -> dict[str, str]:

@@ -13,7 +13,6 @@ Each part loads on first use, so a start with a built index never loads the PyTo
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -43,8 +42,6 @@ class Encoder:
     ) -> None:
         if kind not in ENCODER_KINDS:
             raise ConfigError(f"Unknown encoder {kind!r}: choose one of {', '.join(ENCODER_KINDS)}.")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub, even by accident
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # the "Loading weights" bar is noise at every start

@@ -86,6 +86,73 @@ class Settings:
     """OpenMP threads for FAISS searches. One query at a time is faster on one thread: with two on this 2-core
     machine a flat search over 10,000 vectors took 16 ms instead of 1.2 ms whenever anything else ran."""
 
+    exact_search_limit: int = 50_000
+    """Up to this many songs every request scores the whole catalogue (one matrix-vector product), so filters never
+    run out of candidates; above it the index is asked for its best 5% (at least 2,000)."""
+
+    soft_match_weight: float = 0.1
+    """Ranking: added to the cosine score, scaled by the share of soft (mood) wishes a song meets."""
+
+    feature_fit_weight: float = 0.15
+    """Ranking: added to the cosine score, scaled by how far a song leans the way the request asks ("high energy":
+    the song's energy percentile in the catalogue), so the most energetic of the high-energy songs rank first."""
+
+    like_song_weight: float = 0.7
+    """"More like #2": the share of the query vector taken from the example songs' mean embedding; the rest is
+    the request's own embedding."""
+
+    like_list_seeds: int = 5
+    """"More like these" leans towards the average of the last list's first this-many songs."""
+
+    diversity_max_per_artist: int = 2
+    """Diversity (MMR): at most this many songs by one artist in an answer, while other artists can fill it."""
+
+    diversity_relevance_weight: float = 0.85
+    """Diversity (MMR's lambda): the share of a candidate's value from its relevance; the rest is a penalty for
+    repeating an artist."""
+
+    diversity_pool_factor: int = 4
+    """Diversity: relevance is rescaled to 0-1 over the best ``pool_factor * count`` candidates (at least 40)."""
+
+    title_match_ratio: float = 0.88
+    """A typed title this close (difflib ratio on normalized text, 0-1) to a catalogue title is taken as naming
+    it, with a note ("read 'shape of yu' as 'Shape of You'")."""
+
+    title_suggest_ratio: float = 0.55
+    """Titles at least this close are offered as "did you mean" when none is close enough to take."""
+
+    title_suggestions: int = 3
+    """The most titles a "did you mean" offers."""
+
+    similar_tempo_close_bpm: float = 8.0
+    """More like this: two tempos this close are called similar in an explanation."""
+
+    similar_telling_share: float = 0.6
+    """More like this: a bucket word that more than this share of the catalogue has says little when two songs
+    share it, so explanations leave it out."""
+
+    similar_max_shared: int = 4
+    """More like this: explanations name at most this many shared attributes after the genre."""
+
+    taste_distinct_z: float = 0.75
+    """Taste profile: a feature whose liked-song average is this many catalogue standard deviations from the
+    catalogue's stands out."""
+
+    taste_consistent_ratio: float = 0.5
+    """Taste profile: liked songs whose spread is under this share of the catalogue's are consistent on it."""
+
+    taste_varied_ratio: float = 1.0
+    """Taste profile: ...and over this share, varied."""
+
+    taste_max_liked: int = 50
+    """Taste profile: the most liked songs one profile takes."""
+
+    radar_low_percentile: float = 2.0
+    """Taste radar chart: each axis starts at this percentile of the catalogue..."""
+
+    radar_high_percentile: float = 98.0
+    """...and ends at this one."""
+
     @property
     def resolved_index_dir(self) -> Path:
         """The index folder for this catalogue: the explicit one, else one derived from the catalogue path."""
@@ -122,19 +189,18 @@ class Settings:
         return dataclasses.replace(self, **{key: value for key, value in changes.items() if value is not None})
 
 
-_INT_FIELDS = {"batch_size", "top_k", "max_k", "checkpoint_every", "approximate_above", "ivf_nprobe", "faiss_threads"}
-_BOOL_FIELDS = {"show_progress", "mmap_index"}
-_FLOAT_FIELDS = {"similar_audio_weight"}
-_STR_FIELDS = {"encoder"}
-
-
 def _coerce(name: str, raw: str) -> object:
-    if name in _INT_FIELDS:
-        return int(raw)
-    if name in _FLOAT_FIELDS:
-        return float(raw)
-    if name in _STR_FIELDS:
-        return raw.strip()
-    if name in _BOOL_FIELDS:
+    """An environment variable's text as the type the field declares."""
+    kind = str(_FIELD_TYPES[name])
+    if kind == "bool":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "int":
+        return int(raw.replace("_", ""))
+    if kind == "float":
+        return float(raw)
+    if kind == "str":
+        return raw.strip()
     return Path(raw).expanduser()
+
+
+_FIELD_TYPES = {spec.name: spec.type for spec in dataclasses.fields(Settings)}

@@ -16,6 +16,7 @@ import pytest
 
 import app as moodring_app
 from index_builder.settings import PROJECT_ROOT
+from tests.helpers import SPOTIFY_HEADER, SPOTIFY_ROWS, write_csv
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -125,4 +126,22 @@ def test_example_upload_error_and_start_over_in_a_browser(page, refused, tmp_pat
 
     page.get_by_role("button", name="Start over").click()
     page.wait_for_function("document.querySelectorAll('#chat .bot').length === 0", timeout=REPLY_WAIT_MS)
+    assert refused == [], f"the page tried to reach outside the app: {refused}"
+
+
+def test_discover_tab_follows_an_uploaded_catalogue(page, refused, tmp_path):
+    upload = write_csv(tmp_path / "mine.csv", SPOTIFY_HEADER, SPOTIFY_ROWS)
+    page.locator("#catalogue input[type=file]").set_input_files(str(upload))
+    page.locator("#chat .bot", has_text="Now searching").first.wait_for(timeout=REPLY_WAIT_MS)
+
+    page.get_by_role("tab", name="Discover").click()
+    page.get_by_label("Request (optional)").fill("happy songs")
+    page.get_by_role("button", name="Search with filters").click()
+    results = page.locator("#discover-results")
+    results.get_by_text("Block Party").wait_for(timeout=REPLY_WAIT_MS)
+    listed = results.inner_text()
+    assert all(title in listed for title in ("Block Party", "Gym Rush", "Sunny Drive"))
+    assert "Shape of You" not in listed and "edm" in listed  # the upload's songs, not the bundled ones
+    page.get_by_label("Genres (any of)").click()
+    assert page.get_by_role("option", name="folk (1)").is_visible()  # the choices follow the upload too
     assert refused == [], f"the page tried to reach outside the app: {refused}"

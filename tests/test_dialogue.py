@@ -104,7 +104,7 @@ def _rows(engine, state):
 
 
 def _energy_words(engine, state):
-    words = dict(zip(engine.songs["song_id"], engine.words["energy"], strict=True))
+    words = dict(zip(engine.songs["song_id"], engine.catalogue.words["energy"], strict=True))
     return {words[r.song_id] for r in state.last_page}
 
 
@@ -167,7 +167,7 @@ def test_show_more_pages_without_repeats(bundled_engine):
     assert len(ids) == len(set(ids)) == 13
     assert [r.rank for r in state.shown] == list(range(1, 14))
     assert "#6 on" in replies[1] and "\n11. **" in replies[2]
-    valence = dict(zip(bundled_engine.songs["song_id"], bundled_engine.words["valence"], strict=True))
+    valence = dict(zip(bundled_engine.songs["song_id"], bundled_engine.catalogue.words["valence"], strict=True))
     assert {valence[i] for i in ids} <= {"very sad mood", "sad mood"}
 
 
@@ -191,7 +191,7 @@ def test_more_like_a_listed_song(bundled_engine):
 def test_more_like_a_title_with_a_typo_and_a_change(bundled_engine):
     reply, state = respond("songs like Bad Romanse but slower", DialogueState(), bundled_engine, 5)
     assert "songs like Bad Romance by Lady Gaga" in reply
-    tempo = dict(zip(bundled_engine.songs["song_id"], bundled_engine.words["tempo"], strict=True))
+    tempo = dict(zip(bundled_engine.songs["song_id"], bundled_engine.catalogue.words["tempo"], strict=True))
     assert {tempo[r.song_id] for r in state.last_page} <= {"very slow tempo", "slow tempo"}
     assert all(r.title != "Bad Romance" for r in state.last_page)
 

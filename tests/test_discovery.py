@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assistant.discovery.browse import Filters, era_of, filtered_search, genre_counts, year_counts
-from assistant.discovery.diversity import diverse_order, leading_order
+from assistant.catalogue_view import CatalogueView
+from assistant.conditions import Filters
+from assistant.discovery.browse import era_of, filtered_search
 from assistant.discovery.export import (
     parse_csv,
     parse_m3u,
@@ -25,8 +26,11 @@ from assistant.discovery.export import (
 )
 from assistant.discovery.presets import PRESETS_FILE, Target, find_preset, load_presets, preset_search
 from assistant.discovery.similar import more_like_this
-from assistant.discovery.space import SongNotFound, format_value, song_space
 from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
+from assistant.formatting import format_value
+from assistant.ranking import diverse_order, leading_order
+from assistant.titles import SongNotFound
+from index_builder.buckets import BucketScheme
 from index_builder.errors import ConfigError, QueryError
 from index_builder.settings import PROJECT_ROOT, Settings
 
@@ -112,13 +116,17 @@ def test_diverse_order_edge_cases():
 
 
 def _songs():
-    return pd.DataFrame(
+    songs = pd.DataFrame(
         {
             "song_id": ["a", "b", "c", "d"],
+            "title": ["A", "B", "C", "D"],
+            "artist": ["x", "y", "z", "w"],
             "genre": ["dance pop", "pop", "dance pop", "folk-pop"],
             "year": pd.array([2010, 2015, None, 2019], dtype="Int64"),
+            "description": ["d"] * 4,
         }
     )
+    return CatalogueView(songs, BucketScheme(features={}), None, Settings())
 
 
 def test_filters_mask_exact_genres_and_years():
@@ -129,18 +137,18 @@ def test_filters_mask_exact_genres_and_years():
     assert Filters.of(None, 2019, 2011) == Filters((), 2011, 2019)
     assert Filters.of(["pop", " ", "pop"], 2011, 2019).describe() == "genre pop; 2011-2019"
     assert not Filters.of().active
-    with pytest.raises(QueryError, match="Did you mean: dance pop"):
+    with pytest.raises(QueryError, match="Did you mean 'dance pop'"):
         Filters.of(["dance popp"]).mask(songs)
 
 
 def test_counts_and_eras():
     songs = _songs()
-    assert genre_counts(songs) == [
+    assert songs.genre_counts() == [
         {"genre": "dance pop", "count": 2},
         {"genre": "folk-pop", "count": 1},
         {"genre": "pop", "count": 1},
     ]
-    assert year_counts(songs) == [{"year": y, "count": 1} for y in (2010, 2015, 2019)]
+    assert songs.year_counts() == [{"year": y, "count": 1} for y in (2010, 2015, 2019)]
     assert [era_of(y) for y in (2010, 2013, 2014, 2016, 2017, 2019)] == [
         "early 2010s", "early 2010s", "mid 2010s", "mid 2010s", "late 2010s", "late 2010s",
     ]  # fmt: skip
@@ -298,10 +306,10 @@ def test_more_like_this_fuzzy_titles(bundled_engine):
     assert "Did you mean" in str(missing.value) and len(missing.value.suggestions) <= 3
     with pytest.raises(SongNotFound):
         more_like_this(bundled_engine, "zzzz qqqq xxxx", 3)
-    space = song_space(bundled_engine)
-    hello = space.find("Hello - Adele")
-    assert space.songs.iloc[hello.row]["artist"] == "Adele" and hello.note is None
-    assert space.songs.iloc[space.find("hello by adele").row]["title"] == "Hello"
+    titles = bundled_engine.catalogue.title_index
+    hello = titles.find("Hello - Adele")
+    assert bundled_engine.songs.iloc[hello.row]["artist"] == "Adele" and hello.note is None
+    assert bundled_engine.songs.iloc[titles.find("hello by adele").row]["title"] == "Hello"
 
 
 def test_more_like_a_song_without_audio_uses_its_description(bundled_engine):
@@ -391,7 +399,7 @@ def test_taste_needs_a_known_song(bundled_engine):
 
 def test_radar_chart_renders(bundled_engine, tmp_path):
     profile = taste_profile(bundled_engine, SLOW_ACOUSTIC)
-    figure = radar_figure(song_space(bundled_engine), profile)
+    figure = radar_figure(bundled_engine.catalogue, profile)
     labels = [label.get_text() for label in figure.axes[0].get_xticklabels()]
     assert any(label.startswith("acousticness") for label in labels) and len(labels) >= 8
     path = tmp_path / "radar.png"

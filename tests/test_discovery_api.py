@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from assistant.chat import ChatSession
 from assistant.discovery.export import parse_csv, parse_m3u, parse_text
 from assistant.discovery_ui import API_NAMES, add_discovery_tabs
 
@@ -38,9 +39,10 @@ def _free_port() -> int:
 def app(bundled_engine):
     """A Blocks app with a stand-in chat tab and the Discover tab, served on a free local port (no telemetry)."""
     with gr.Blocks(analytics_enabled=False) as demo:
+        session = gr.State(ChatSession())
         with gr.Tab("Chat"):
             gr.Markdown("chat goes here")
-        add_discovery_tabs(lambda: bundled_engine)
+        add_discovery_tabs(bundled_engine, session)
     demo.queue().launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True)
     yield demo
     demo.close()
@@ -95,7 +97,7 @@ def test_genre_and_year_endpoints(api, bundled_engine):
     assert browsed["results"] and all(
         r["genre"] in {"pop", "canadian pop"} and 2016 <= r["year"] <= 2019 for r in browsed["results"]
     )
-    with pytest.raises(AppError, match="No genre called"):
+    with pytest.raises(AppError, match="There is no genre"):
         api.predict("", ["polka"], api_name="/browse")
 
 
@@ -133,15 +135,15 @@ def _handler(app, name):
 def test_ui_handlers_fill_results_plot_and_exports(app):
     taste = _handler(app, "on_taste")
     summary, figure, table, markdown, csv_path, m3u_path, text = taste(
-        ["Jar of Hearts - Christina Perri", "Tee Shirt - Soundtrack Version - Birdy"], None, 2010, 2019, 5, True
+        ["Jar of Hearts - Christina Perri", "Tee Shirt - Soundtrack Version - Birdy"], None, 2010, 2019, 5, True, None
     )
     assert "slow" in summary and figure.axes and len(table) >= 8
     assert gr.Plot().postprocess(figure).type == "matplotlib"
     assert markdown.count("\n") >= 4 and Path(csv_path).exists() and Path(m3u_path).exists()
     assert len(text.splitlines()) == 5
     similar = _handler(app, "on_similar")
-    message, *_ = similar("Tik Tak Toe", None, 2010, 2019, 5, True)
+    message, *_ = similar("Tik Tak Toe", None, 2010, 2019, 5, True, None)
     assert "Did you mean" in message
     browse = _handler(app, "on_browse")
-    listing, *_ = browse("", ["latin"], 2010, 2019, 3, True)
+    listing, *_ = browse("", ["latin"], 2010, 2019, 3, True, None)
     assert "latin" in listing

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understanding import refine, understand
+from assistant.dialogue import refine
+from assistant.understanding import understand
 from assistant.vocabulary import Vocabulary, load_concepts
 from index_builder.buckets import load_bucket_spec
 from index_builder.catalogue import load_catalogue
@@ -130,7 +131,7 @@ def test_typo_corrections_are_reported(vocabulary):
 def _refined(vocabulary, *messages):
     intent, dropped = understand(messages[0], vocabulary), []
     for message in messages[1:]:
-        intent, dropped = refine(intent, understand(message, vocabulary))
+        intent, dropped = refine(intent, understand(message, vocabulary), vocabulary.words.follow_up_filler)
     return intent, dropped
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.discovery.browse import Filters
-from assistant.discovery.diversity import diverse_order
-from assistant.discovery.space import SongSpace, format_value, song_space
+from assistant.catalogue_view import CatalogueView
+from assistant.conditions import Filters
 from assistant.engine import SearchEngine
+from assistant.formatting import format_value
 from assistant.results import SearchResponse
 from index_builder.errors import ConfigError, QueryError
 from index_builder.schema import NUMERIC_FEATURES
@@ -125,9 +125,9 @@ def preset_search(
     which targets the song hits and which it misses.
     """
     preset = find_preset(engine_presets(engine), name)
-    space = song_space(engine)
+    space = engine.catalogue
     filters = filters or Filters()
-    rows = np.flatnonzero(filters.mask(space.songs))
+    rows = np.flatnonzero(filters.mask(space))
     if len(rows) == 0:
         raise QueryError(f"No song in the catalogue is {filters.describe()}.")
     text = space.text_similarity(engine.encoder.encode_query(preset.query_words))[rows]
@@ -138,7 +138,7 @@ def preset_search(
     total_weight = sum(t.weight for t in targets)
     target_score = sum(t.weight * hits[t.feature] for t in targets) / total_weight if targets else 0.0 * text
     scores = (1.0 - preset.blend) * text + preset.blend * target_score
-    order = diverse_order(scores, space.artists[rows], space.count(k), diverse=diverse)
+    order = engine.pick(scores, rows, engine.result_count(k), diverse)
     results = []
     for rank, position in enumerate(order, 1):
         row = int(rows[position])
@@ -152,10 +152,12 @@ def preset_search(
     return SearchResponse(query=preset.name, understood=understood, results=results, notes=notes)
 
 
-def explain_targets(space: SongSpace, preset: Preset, targets: list[Target], row: int) -> tuple[str, tuple[str, ...]]:
+def explain_targets(
+    space: CatalogueView, preset: Preset, targets: list[Target], row: int
+) -> tuple[str, tuple[str, ...]]:
     """``("hits Energetic targets: very high energy (0.91), fast tempo (128 BPM); misses: loudness -7 dB (wants
     -6 to 0 dB)", hit words)``; the most heavily weighted targets first."""
-    words = space.engine.song_words(row)
+    words = space.song_words(row)
     hit, missed, matched = [], [], []
     for target in sorted(targets, key=lambda t: -t.weight):
         value = space.raw.at[row, target.feature]

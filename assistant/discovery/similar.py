@@ -5,19 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assistant.discovery.browse import Filters
-from assistant.discovery.diversity import diverse_order
-from assistant.discovery.space import SongSpace, song_space
+from assistant.catalogue_view import CatalogueView
+from assistant.conditions import Filters
 from assistant.engine import SearchEngine
 from assistant.results import SearchResponse
 from index_builder.errors import QueryError
 
-TEMPO_CLOSE_BPM = 8.0
-"""Two tempos this close are called similar in an explanation."""
-TELLING_SHARE = 0.6
-"""A bucket word that more than this share of the catalogue has says little when two songs share it."""
-MAX_SHARED = 4
-"""Explanations name at most this many shared attributes after the genre."""
 _CORE_WORDS = ("energy", "danceability", "valence", "acousticness", "speechiness")
 """Features whose shared words are named first; loudness, liveness, length and popularity follow."""
 _OTHER_WORDS = ("loudness", "liveness", "duration_s", "popularity")
@@ -37,8 +30,8 @@ def more_like_this(
     ``audio_weight`` defaults to ``settings.similar_audio_weight`` (0.5). The song itself is never returned, and
     with ``diverse`` (default) no artist takes more than two places while others can.
     """
-    space = song_space(engine)
-    match = space.find(title)
+    space = engine.catalogue
+    match = space.title_index.find(title)
     seed = match.row
     weight = engine.settings.similar_audio_weight if audio_weight is None else float(audio_weight)
     if not 0.0 <= weight <= 1.0:
@@ -46,15 +39,15 @@ def more_like_this(
     notes = [match.note] if match.note else []
     audio_target = space.audio[seed] if space.has_audio[seed] else None
     if audio_target is None:
-        notes.append(f"'{space.songs.iloc[seed]['title']}' has no audio features; matched on its description only.")
+        notes.append(f"'{space.titles[seed]}' has no audio features; matched on its description only.")
     scores = space.hybrid_similarity(audio_target, space.vectors[seed], weight)
     filters = filters or Filters()
-    allowed = filters.mask(space.songs)
+    allowed = filters.mask(space)
     allowed[seed] = False
     rows = np.flatnonzero(allowed)
     if len(rows) == 0:
         raise QueryError(f"No other song in the catalogue is {filters.describe()}.")
-    order = diverse_order(scores[rows], space.artists[rows], space.count(k), diverse=diverse)
+    order = engine.pick(scores[rows], rows, engine.result_count(k), diverse)
     results = []
     for rank, position in enumerate(order, 1):
         row = int(rows[position])
@@ -64,13 +57,15 @@ def more_like_this(
     return SearchResponse(query=str(title), understood=understood, results=results, notes=notes)
 
 
-def shared_attributes(space: SongSpace, seed: int, row: int) -> tuple[str, tuple[str, ...]]:
+def shared_attributes(space: CatalogueView, seed: int, row: int) -> tuple[str, tuple[str, ...]]:
     """``("same dance pop genre, similar tempo 120 vs 118 BPM, both high energy", shared words)``.
 
-    Names the genre and artist when they are the same, then up to MAX_SHARED of: a tempo within TEMPO_CLOSE_BPM,
+    Names the genre and artist when they are the same, then up to ``similar_max_shared`` of: a tempo within
+    ``similar_tempo_close_bpm``,
     the bucket words both songs have (energy, danceability, mood, acousticness and vocals before loudness, liveness,
     length and popularity; the rarest in the catalogue first; words most songs have are left out), the same year.
     """
+    settings = space.settings
     songs = space.songs
     a, b = songs.iloc[seed], songs.iloc[row]
     parts: list[str] = []
@@ -82,20 +77,23 @@ def shared_attributes(space: SongSpace, seed: int, row: int) -> tuple[str, tuple
         parts.append(f"also by {b['artist']}")
     extras: list[tuple[str, str | None]] = []
     tempos = (a["tempo"], b["tempo"]) if "tempo" in songs else (None, None)
-    if all(_present(t) for t in tempos) and abs(float(tempos[0]) - float(tempos[1])) <= TEMPO_CLOSE_BPM:
+    if (
+        all(_present(t) for t in tempos)
+        and abs(float(tempos[0]) - float(tempos[1])) <= settings.similar_tempo_close_bpm
+    ):
         extras.append((f"similar tempo {float(b['tempo']):.0f} vs {float(a['tempo']):.0f} BPM", "similar tempo"))
-    seed_words, song_words = space.engine.song_words(seed), space.engine.song_words(row)
+    seed_words, song_words = space.song_words(seed), space.song_words(row)
     shared = [
         (f in _OTHER_WORDS, space.word_share(f, song_words[f]), song_words[f])
         for f in (*_CORE_WORDS, *_OTHER_WORDS)
         if f in seed_words
         and seed_words[f] == song_words.get(f)
-        and space.word_share(f, song_words[f]) <= TELLING_SHARE
+        and space.word_share(f, song_words[f]) <= settings.similar_telling_share
     ]
     extras += [(f"both {word}", word) for *_, word in sorted(shared)]
     if _present(a["year"]) and _present(b["year"]) and int(a["year"]) == int(b["year"]):
         extras.append((f"both from {int(b['year'])}", None))
-    for text, word in extras[:MAX_SHARED]:
+    for text, word in extras[: settings.similar_max_shared]:
         parts.append(text)
         if word is not None:
             matched.append(word)

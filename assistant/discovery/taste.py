@@ -10,25 +10,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from assistant.discovery.browse import Filters, era_of
-from assistant.discovery.diversity import diverse_order
-from assistant.discovery.space import SongNotFound, SongSpace, format_value, song_space
+from assistant.catalogue_view import CatalogueView
+from assistant.conditions import Filters
+from assistant.discovery.browse import era_of
 from assistant.engine import SearchEngine
+from assistant.formatting import format_value
 from assistant.results import SearchResponse
+from assistant.titles import SongNotFound
 from index_builder.errors import QueryError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-DISTINCT_Z = 0.75
-"""A feature whose liked-song average is this many catalogue standard deviations from the catalogue's stands out."""
-CONSISTENT_RATIO = 0.5
-"""Liked songs whose spread is under this share of the catalogue's spread are called consistent on that feature."""
-VARIED_RATIO = 1.0
-"""...and over this share, varied."""
-MAX_LIKED = 50
-RADAR_RANGE = (2, 98)
-"""Each radar axis runs from this low to this high percentile of the catalogue."""
 
 
 @dataclass(frozen=True)
@@ -43,19 +35,13 @@ class FeatureStat:
     word: str | None
     catalogue_mean: float
     catalogue_std: float
+    spread: str
+    """``consistent``, ``moderately varied`` or ``varied`` next to the catalogue (``one song`` if just one)."""
 
     @property
     def z(self) -> float:
         """How far the average sits from the catalogue's, in catalogue standard deviations."""
         return (self.mean - self.catalogue_mean) / self.catalogue_std
-
-    @property
-    def spread(self) -> str:
-        """``consistent``, ``moderately varied`` or ``varied`` next to the catalogue (``one song`` if just one)."""
-        if self.count < 2:
-            return "one song"
-        ratio = self.std / self.catalogue_std
-        return "consistent" if ratio < CONSISTENT_RATIO else "varied" if ratio > VARIED_RATIO else "moderately varied"
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready view."""
@@ -84,12 +70,14 @@ class TasteProfile:
     eras: list[dict[str, object]]
     summary: str
     notes: list[str] = field(default_factory=list)
+    distinct_z: float = 0.75
+    """A feature whose average is this many catalogue standard deviations off stands out (``taste_distinct_z``)."""
 
     def words(self) -> dict[str, str]:
         """Feature -> the bucket word of the liked songs' average, for the features that stand out (else all),
         the most distinctive first."""
         worded = sorted((s for s in self.features if s.word), key=lambda s: -abs(s.z))
-        standing = [s for s in worded if abs(s.z) >= DISTINCT_Z]
+        standing = [s for s in worded if abs(s.z) >= self.distinct_z]
         return {s.feature: str(s.word) for s in standing or worded}
 
     def to_dict(self) -> dict[str, object]:
@@ -107,15 +95,16 @@ class TasteProfile:
 
 def taste_profile(engine: SearchEngine, titles: Iterable[str]) -> TasteProfile:
     """Describe the taste behind ``titles`` (each fuzzy matched like more-like-this; misses become notes)."""
-    space = song_space(engine)
+    space = engine.catalogue
+    most = engine.settings.taste_max_liked
     wanted = [str(t) for t in ([titles] if isinstance(titles, str) else titles) if str(t or "").strip()]
-    if len(wanted) > MAX_LIKED:
-        raise QueryError(f"A taste profile takes up to {MAX_LIKED} songs; {len(wanted)} were given.")
+    if len(wanted) > most:
+        raise QueryError(f"A taste profile takes up to {most} songs; {len(wanted)} were given.")
     rows: list[int] = []
     notes: list[str] = []
     for title in wanted:
         try:
-            match = space.find(str(title))
+            match = space.title_index.find(str(title))
         except SongNotFound as missing:
             notes.append(str(missing))
             continue
@@ -128,8 +117,9 @@ def taste_profile(engine: SearchEngine, titles: Iterable[str]) -> TasteProfile:
     return profile_of_rows(space, rows, notes)
 
 
-def profile_of_rows(space: SongSpace, rows: list[int], notes: list[str] | None = None) -> TasteProfile:
+def profile_of_rows(space: CatalogueView, rows: list[int], notes: list[str] | None = None) -> TasteProfile:
     """The TasteProfile of the songs at ``rows``."""
+    settings = space.settings
     songs = space.songs.iloc[rows]
     stats = []
     for feature in space.numeric_features:
@@ -137,21 +127,27 @@ def profile_of_rows(space: SongSpace, rows: list[int], notes: list[str] | None =
         values = values[~np.isnan(values)]
         if len(values) == 0:
             continue
-        buckets = space.engine.index.scheme.features.get(feature)
+        buckets = space.scheme.features.get(feature)
         mean = float(values.mean())
+        std = float(values.std())
+        catalogue_std = float(space.std[feature])
         stats.append(
             FeatureStat(
                 feature=feature,
                 label=space.feature_label(feature),
                 mean=mean,
-                std=float(values.std()),
+                std=std,
                 count=len(values),
                 word=buckets.word_for(mean) if buckets is not None else None,
                 catalogue_mean=float(space.mean[feature]),
-                catalogue_std=float(space.std[feature]),
+                catalogue_std=catalogue_std,
+                spread=_spread(
+                    std / catalogue_std, len(values), settings.taste_consistent_ratio, settings.taste_varied_ratio
+                ),
             )
         )
-    standing = sorted((s for s in stats if s.word and abs(s.z) >= DISTINCT_Z), key=lambda s: -abs(s.z))
+    distinct_z = settings.taste_distinct_z
+    standing = sorted((s for s in stats if s.word and abs(s.z) >= distinct_z), key=lambda s: -abs(s.z))
     genres = Counter(str(g) for g in songs["genre"] if str(g).strip())
     top_genres = [{"genre": g, "count": n} for g, n in sorted(genres.items(), key=lambda item: (-item[1], item[0]))]
     years = [int(y) for y in songs["year"] if not pd.isna(y)]
@@ -169,7 +165,16 @@ def profile_of_rows(space: SongSpace, rows: list[int], notes: list[str] | None =
     ]
     distinctive = [str(s.word) for s in standing]
     summary = _summary(len(rows), stats, standing, top_genres, years, era_list)
-    return TasteProfile(rows, liked, stats, distinctive, top_genres[:5], era_list, summary, list(notes or []))
+    return TasteProfile(
+        rows, liked, stats, distinctive, top_genres[:5], era_list, summary, list(notes or []), distinct_z
+    )
+
+
+def _spread(ratio: float, count: int, consistent_below: float, varied_above: float) -> str:
+    """How the liked songs spread on a feature next to the catalogue (``ratio``: their std over its std)."""
+    if count < 2:
+        return "one song"
+    return "consistent" if ratio < consistent_below else "varied" if ratio > varied_above else "moderately varied"
 
 
 def recommend_for_taste(
@@ -184,24 +189,24 @@ def recommend_for_taste(
     The same hybrid score as more-like-this: ``settings.similar_audio_weight`` x cosine between a song's
     standardized audio features and the liked songs' average, plus the rest x cosine to their average embedding.
     """
-    space = song_space(engine)
+    space = engine.catalogue
     with_audio = [r for r in profile.rows if space.has_audio[r]]
     audio_target = space.audio[with_audio].mean(axis=0) if with_audio else None
     text_target = space.vectors[profile.rows].mean(axis=0)
     scores = space.hybrid_similarity(audio_target, text_target, engine.settings.similar_audio_weight)
     filters = filters or Filters()
-    allowed = filters.mask(space.songs)
+    allowed = filters.mask(space)
     allowed[profile.rows] = False
     rows = np.flatnonzero(allowed)
     if len(rows) == 0:
         raise QueryError(f"No song you have not liked yet is {filters.describe() or 'left in the catalogue'}.")
-    order = diverse_order(scores[rows], space.artists[rows], space.count(k), diverse=diverse)
+    order = engine.pick(scores[rows], rows, engine.result_count(k), diverse)
     wanted = profile.words()
     genre_counts = {str(g["genre"]): int(g["count"]) for g in profile.top_genres}  # type: ignore[call-overload]
     results = []
     for rank, position in enumerate(order, 1):
         row = int(rows[position])
-        words = engine.song_words(row)
+        words = space.song_words(row)
         shared = [w for f, w in wanted.items() if words.get(f) == w]
         parts = ["shares your " + ", ".join(shared)] if shared else []
         genre = str(space.songs.iloc[row]["genre"])
@@ -218,7 +223,7 @@ def recommend_for_taste(
     )
 
 
-def radar_figure(space: SongSpace, profile: TasteProfile, title: str | None = None) -> Figure:
+def radar_figure(space: CatalogueView, profile: TasteProfile, title: str | None = None) -> Figure:
     """A polar chart of the profile's average (with its spread) against the catalogue average, per audio feature.
 
     Each axis runs from the catalogue's 2nd to 98th percentile of that feature, so the catalogue average sits
@@ -227,7 +232,8 @@ def radar_figure(space: SongSpace, profile: TasteProfile, title: str | None = No
     stats = [s for s in profile.features if s.feature in space.audio_features]
     if len(stats) < 3:
         raise QueryError("A radar chart needs at least three audio features with values.")
-    low_high = {s.feature: np.nanpercentile(space.raw[s.feature].to_numpy(), RADAR_RANGE).astype(float) for s in stats}
+    radar_range = (space.settings.radar_low_percentile, space.settings.radar_high_percentile)
+    low_high = {s.feature: np.nanpercentile(space.raw[s.feature].to_numpy(), radar_range).astype(float) for s in stats}
 
     def scaled(feature: str, value: float) -> float:
         low, high = low_high[feature]
@@ -258,7 +264,7 @@ def radar_figure(space: SongSpace, profile: TasteProfile, title: str | None = No
     axes.set_yticklabels(["low", "mid", "high"], fontsize=7, color="#777777")
     axes.tick_params(axis="x", pad=8)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=9, frameon=False)
-    low_pct, high_pct = RADAR_RANGE
+    low_pct, high_pct = radar_range
     caption = f"Each axis runs from the catalogue's {low_pct}th to {high_pct}th percentile of the feature."
     figure.supxlabel(caption, fontsize=8, color="#555555")
     axes.set_title(title or f"Taste profile of {len(profile.rows)} songs", pad=28, fontsize=12)

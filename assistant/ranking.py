@@ -1,17 +1,60 @@
-"""Artist diversity: maximal marginal relevance (MMR) re-ranking with a cap on songs per artist."""
+"""Ranking: how well each candidate fits a request (soft wishes, feature direction) and artist diversity (MMR).
+
+Every weight lives in ``Settings``; the functions here take plain arrays and are tested on them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-MAX_PER_ARTIST = 2
-"""At most this many songs by one artist in an answer, while other artists' songs are left to fill it."""
-RELEVANCE_WEIGHT = 0.85
-"""MMR's lambda: the share of a candidate's value from its relevance; the rest is a penalty for repeating an artist."""
-POOL_FACTOR = 4
-"""Relevance is rescaled to 0-1 over the best ``POOL_FACTOR * count`` candidates (at least 40)."""
+from assistant.catalogue_view import CatalogueView
+from assistant.understanding import QueryIntent
+
+
+def fit_bonus(intent: QueryIntent, view: CatalogueView, ids: np.ndarray, soft_weight: float, fit_weight: float):
+    """What a request's wishes add to each candidate's cosine score.
+
+    ``soft_weight`` x the share of soft (mood) wishes a song meets, plus ``fit_weight`` x how far it leans the way
+    the request asks ("high energy": its energy percentile in the catalogue), so the most energetic of the
+    high-energy songs rank first.
+    """
+    return soft_weight * soft_match_share(intent, view, ids) + fit_weight * feature_fit(intent, view, ids)
+
+
+def soft_match_share(intent: QueryIntent, view: CatalogueView, ids: np.ndarray) -> np.ndarray:
+    """Per candidate, the share of the request's soft wishes (feature words) it has."""
+    soft = {f: w for c in intent.concepts if not c.constraint for f, w in c.wants.items() if f in view.words}
+    if not soft or len(ids) == 0:
+        return np.zeros(len(ids), dtype=np.float32)
+    hits = sum(view.word_mask(f, w, ids).astype(np.float32) for f, w in soft.items())
+    return hits / len(soft)
+
+
+def feature_fit(intent: QueryIntent, view: CatalogueView, ids: np.ndarray) -> np.ndarray:
+    """Mean over the features the request leans on of the song's percentile in the wanted direction."""
+    leanings = []
+    for feature, words in intent.wanted_words().items():
+        direction = word_direction(view.bucket_words, feature, words)
+        if direction:
+            percentile = view.percentiles[feature][ids]
+            leanings.append(percentile if direction > 0 else 1.0 - percentile)
+    if not leanings or len(ids) == 0:
+        return np.zeros(len(ids), dtype=np.float32)
+    return np.nan_to_num(np.mean(leanings, axis=0), nan=0.0).astype(np.float32)
+
+
+def word_direction(bucket_words: Mapping[str, Sequence[str]], feature: str, words: set[str] | frozenset[str]) -> int:
+    """+1 when ``words`` are the feature's upper buckets, -1 for the lower ones, 0 for the middle."""
+    ordered = bucket_words.get(feature)
+    if ordered is None:
+        return 0
+    positions = [ordered.index(word) for word in words if word in ordered]
+    if not positions:
+        return 0
+    lean = float(np.mean(positions)) - (len(ordered) - 1) / 2
+    return 0 if abs(lean) < 0.5 else int(np.sign(lean))
 
 
 def diverse_order(
@@ -19,8 +62,9 @@ def diverse_order(
     artists: Sequence[str] | np.ndarray,
     count: int,
     diverse: bool = True,
-    max_per_artist: int = MAX_PER_ARTIST,
-    relevance_weight: float = RELEVANCE_WEIGHT,
+    max_per_artist: int = 2,
+    relevance_weight: float = 0.85,
+    pool_factor: int = 4,
 ) -> np.ndarray:
     """Positions into ``scores`` of the ``count`` entries to show, best first.
 
@@ -28,7 +72,9 @@ def diverse_order(
     by MMR: ``relevance_weight * relevance - (1 - relevance_weight) * similarity``, where relevance is the score
     rescaled to 0-1 over the leading candidates and similarity to the picks so far is 1 when the artist already has
     a song among them (artist names compared case-insensitively). An artist with ``max_per_artist`` picks is skipped
-    while any other artist has a candidate left, so the cap only gives way when the candidates run out.
+    while any other artist has a candidate left, so the cap only gives way when the candidates run out. Relevance
+    is rescaled over the best ``pool_factor * count`` candidates (at least 40). The defaults are ``Settings``'
+    ``diversity_max_per_artist``, ``diversity_relevance_weight`` and ``diversity_pool_factor``.
     """
     scores = np.asarray(scores, dtype=np.float64)
     count = max(0, min(int(count), len(scores)))
@@ -37,7 +83,7 @@ def diverse_order(
     if len(artists) != len(scores):
         raise ValueError(f"{len(scores)} scores but {len(artists)} artists.")
     artists = artists if isinstance(artists, np.ndarray) else np.asarray(artists, dtype=object)
-    pool_size = max(POOL_FACTOR * count, 40)
+    pool_size = max(pool_factor * count, 40)
     # Picks only ever come from the leading candidates: once they hold `count` artists, an unpicked artist's best
     # song outranks (or ties ahead of) everything after them, so the rest of the catalogue never needs sorting.
     size = pool_size

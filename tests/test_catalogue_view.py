@@ -1,4 +1,4 @@
-"""The per-song arrays a request filters and ranks with, checked against the pandas and FAISS calls they replace."""
+"""The catalogue view's per-song arrays, checked against the pandas and FAISS calls they replace."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assistant.catalogue_view import RESULT_COLUMNS, CatalogueView, credited_artists
 from assistant.engine import SearchEngine
-from assistant.song_arrays import RESULT_COLUMNS, SongArrays, credited_artists
 from assistant.vocabulary import tokens
 from bench.timing import TimedIndex
 from index_builder.buckets import BucketScheme, FeatureBuckets
+from index_builder.settings import Settings
 from index_builder.vector_index import IndexPlan, all_vectors, build_cosine_index, stored_vectors
 
 
 def test_masks_match_plain_pandas(bundled_engine):
-    songs, arrays = bundled_engine.songs, bundled_engine.arrays
+    songs, arrays = bundled_engine.songs, bundled_engine.catalogue
     for low, high in [(2012, 2014), (-10_000, 2011), (2016, 10_000), (2030, 2040)]:
         expected = songs["year"].between(low, high).fillna(False).to_numpy(dtype=bool)
         assert np.array_equal(arrays.year_mask(low, high), expected)
-    for feature, words in bundled_engine.words.items():
+    for feature, words in bundled_engine.catalogue.words.items():
         present = sorted({w for w in words if w is not None})
         for wanted in ([present[0]], present[1:], ["no such word"]):
             assert np.array_equal(arrays.word_mask(feature, set(wanted)), np.isin(words, wanted)), feature
@@ -39,7 +40,7 @@ def test_masks_match_plain_pandas(bundled_engine):
 
 
 def test_rows_and_records(bundled_engine):
-    songs, arrays = bundled_engine.songs, bundled_engine.arrays
+    songs, arrays = bundled_engine.songs, bundled_engine.catalogue
     ids = songs["song_id"].tolist()
     assert arrays.rows_of([ids[5], ids[2], "missing", ids[5]]).tolist() == [2, 5]
     assert arrays.row_of(ids[7]) == 7 and arrays.row_of("missing") is None
@@ -48,8 +49,8 @@ def test_rows_and_records(bundled_engine):
         assert set(record) == set(RESULT_COLUMNS)
         for name in RESULT_COLUMNS:
             assert (pd.isna(record[name]) and pd.isna(song[name])) or record[name] == song[name], name
-        assert bundled_engine.song_words(row) == {
-            f: w[row] for f, w in bundled_engine.words.items() if w[row] is not None
+        assert bundled_engine.catalogue.song_words(row) == {
+            f: w[row] for f, w in bundled_engine.catalogue.words.items() if w[row] is not None
         }
 
 
@@ -67,7 +68,7 @@ def test_bucket_words_match_word_for_including_missing_values():
             "energy": values,
         }
     )
-    arrays = SongArrays(songs, BucketScheme(features={"energy": buckets}))
+    arrays = CatalogueView(songs, BucketScheme(features={"energy": buckets}), None, Settings())
     assert arrays.words["energy"].tolist() == [buckets.word_for(v) for v in values]
     assert arrays.word_mask("energy", {"mid"}).tolist() == [False, True, True, False, False, False, False]
 

@@ -1,0 +1,258 @@
+"""The engine's one read-only view of its catalogue: masks, look-ups, vectors, audio features, titles, counts.
+
+Search, the dialogue and every discovery feature read the catalogue through this view, so each look-up has one
+home. The request path's arrays (bucket codes, percentiles, years, genres, credits) are built at load; what only
+discovery needs (standardized audio features, title index, word shares) is built on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from functools import cached_property
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from assistant.results import SearchResult
+from assistant.titles import TitleIndex
+from assistant.vocabulary import tokens
+from index_builder.buckets import BucketScheme
+from index_builder.schema import AUDIO_FEATURES, NUMERIC_FEATURES
+from index_builder.settings import Settings
+from index_builder.vector_index import stored_vectors
+
+RESULT_COLUMNS = ("song_id", "title", "artist", "genre", "year", "description")
+"""The columns a shown result reads (``SearchResult.from_song`` and ``explain``)."""
+
+
+class CatalogueView:
+    """Read-only look-ups over one index's songs table and vectors (row i = song i = vector i)."""
+
+    def __init__(
+        self, songs: pd.DataFrame, scheme: BucketScheme, faiss_index: faiss.Index | None, settings: Settings
+    ) -> None:
+        self.songs = songs
+        self.scheme = scheme
+        self.settings = settings
+        self.count = len(songs)
+        self._faiss_index = faiss_index
+        self.bucket_words: dict[str, tuple[str, ...]] = {name: b.words for name, b in scheme.features.items()}
+        self.codes: dict[str, np.ndarray] = {}
+        """Per feature, each song's bucket position (-1 where the value is missing)."""
+        self.words: dict[str, np.ndarray] = {}
+        """Per feature, each song's bucket word (None where the value is missing)."""
+        for name, buckets in scheme.features.items():
+            values = songs[name].to_numpy(dtype=float, na_value=np.nan)
+            codes = np.searchsorted(np.asarray(buckets.edges, dtype=float), values, side="right")
+            codes = np.where(np.isfinite(values), codes, -1).astype(np.int16)
+            self.codes[name] = codes
+            self.words[name] = np.array([*buckets.words, None], dtype=object)[codes]
+        self.percentiles: dict[str, np.ndarray] = {
+            name: songs[name].rank(pct=True).to_numpy(dtype=float) for name in scheme.features
+        }
+        """Per feature, each song's percentile within the catalogue (NaN where the value is missing)."""
+        self.years = songs["year"].to_numpy(dtype=float, na_value=np.nan)
+        self.artists = songs["artist"].astype(str).to_numpy(dtype=object)
+        self.titles = songs["title"].astype(str).to_numpy(dtype=object)
+        self.song_ids = songs["song_id"].astype(str).to_numpy(dtype=object)
+        genre_texts = np.array([f" {' '.join(tokens(g))} " for g in songs["genre"]], dtype=object)
+        self._genre_texts, self._genre_codes = np.unique(genre_texts, return_inverse=True)
+        self._genre_names = songs["genre"].astype(str).str.casefold().to_numpy(dtype=object)
+        credited: dict[str, list[int]] = {}
+        for row, (artist, title) in enumerate(zip(songs["artist"], songs["title"], strict=True)):
+            for name in credited_artists(artist, title):
+                credited.setdefault(name, []).append(row)
+        self._credited = {name: np.asarray(rows, dtype=np.int64) for name, rows in credited.items()}
+        self._rows = {str(song_id): row for row, song_id in enumerate(songs["song_id"])}
+        self._columns = {name: songs[name].to_numpy(dtype=object) for name in RESULT_COLUMNS}
+
+    # ---- masks: which songs pass a condition ---------------------------------------------------------------
+
+    def word_mask(self, feature: str, words: Collection[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """Whether each song's ``feature`` word is one of ``words`` (only ``rows`` when given; missing: False)."""
+        table = np.array([*(w in words for w in self.bucket_words[feature]), False])
+        codes = self.codes[feature] if rows is None else self.codes[feature][rows]
+        return table[codes]
+
+    def year_mask(self, low: float | None, high: float | None) -> np.ndarray:
+        """Whether each song was released in ``low``-``high`` (inclusive, None: open; an unknown year: False)."""
+        low = -np.inf if low is None else low
+        high = np.inf if high is None else high
+        with np.errstate(invalid="ignore"):
+            return (self.years >= low) & (self.years <= high)
+
+    def genre_mask(self, genres: Iterable[str], exact: bool = False) -> np.ndarray:
+        """Whether each song's genre contains any of ``genres`` as whole words (``pop`` in ``dance pop``), or,
+        with ``exact``, is one of them (any case)."""
+        if exact:
+            return np.isin(self._genre_names, [str(g).casefold() for g in genres])
+        padded = [f" {g} " for g in genres]
+        table = np.array([any(g in text for g in padded) for text in self._genre_texts], dtype=bool)
+        return table[self._genre_codes]
+
+    def credited_mask(self, names: Iterable[str]) -> np.ndarray:
+        """Whether any of ``names`` is credited on each song (its artist field or a ``feat.`` in its title)."""
+        mask = np.zeros(self.count, dtype=bool)
+        for name in {n.casefold() for n in names}:
+            rows = self._credited.get(name)
+            if rows is not None:
+                mask[rows] = True
+        return mask
+
+    # ---- songs by id and row ------------------------------------------------------------------------------
+
+    def rows_of(self, song_ids: Iterable[str]) -> np.ndarray:
+        """The rows of the known ids among ``song_ids``, ascending."""
+        rows = {self._rows[i] for i in map(str, song_ids) if i in self._rows}
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def row_of(self, song_id: str) -> int | None:
+        """The row of ``song_id``, or None when the catalogue has no such song."""
+        return self._rows.get(str(song_id))
+
+    def record(self, row: int) -> dict[str, object]:
+        """The result columns of the song at ``row``."""
+        return {name: values[row] for name, values in self._columns.items()}
+
+    def song_words(self, row: int) -> dict[str, str]:
+        """The bucket words of the song at ``row``."""
+        return {f: words[row] for f, words in self.words.items() if words[row] is not None}
+
+    def result(self, rank: int, row: int, score: float, explanation: str, matched: tuple[str, ...]) -> SearchResult:
+        """A SearchResult for the song at ``row``."""
+        return SearchResult.from_song(rank, self.record(row), score, explanation, matched)
+
+    def label(self, row: int) -> str:
+        """``Title - Artist``, the form the title index reads back exactly."""
+        return self.title_index.label(row)
+
+    @cached_property
+    def title_index(self) -> TitleIndex:
+        """Songs by title as people type them (30,000 titles: about half a second, on first use)."""
+        popularity = self.songs["popularity"].to_numpy(dtype=float, na_value=np.nan)
+        return TitleIndex(
+            self.titles,
+            self.artists,
+            popularity,
+            match_ratio=self.settings.title_match_ratio,
+            suggest_ratio=self.settings.title_suggest_ratio,
+            max_suggestions=self.settings.title_suggestions,
+        )
+
+    # ---- vectors and audio features ----------------------------------------------------------------------
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """The songs' L2-normalized description embeddings: a no-copy view of an exact index, else a copy."""
+        view = stored_vectors(self._faiss_index)
+        if view is not None:
+            return view
+        return np.asarray(self._faiss_index.reconstruct_n(0, self._faiss_index.ntotal), dtype=np.float32)
+
+    def flat_vectors(self) -> np.ndarray | None:
+        """The exact index's vectors without a copy, or None for an approximate index."""
+        return stored_vectors(self._faiss_index)
+
+    @cached_property
+    def numeric_features(self) -> tuple[str, ...]:
+        """The numeric features this catalogue has values for."""
+        return tuple(f for f in NUMERIC_FEATURES if f in self.songs and self.songs[f].notna().any())
+
+    @cached_property
+    def audio_features(self) -> tuple[str, ...]:
+        """The audio features this catalogue has values for."""
+        return tuple(f for f in AUDIO_FEATURES if f in self.songs and self.songs[f].notna().any())
+
+    @cached_property
+    def raw(self) -> pd.DataFrame:
+        """The numeric features as floats (NaN where missing), row i = song i."""
+        values = self.songs[list(self.numeric_features)].to_numpy(dtype=np.float64, na_value=np.nan)
+        return pd.DataFrame(values, columns=list(self.numeric_features))
+
+    @cached_property
+    def mean(self) -> pd.Series:
+        """Each numeric feature's catalogue mean."""
+        return self.raw.mean(skipna=True)
+
+    @cached_property
+    def std(self) -> pd.Series:
+        """Each numeric feature's catalogue standard deviation (1 where it is 0 or unknown)."""
+        std = self.raw.std(skipna=True, ddof=0)
+        return std.where(std > 0, 1.0).fillna(1.0)
+
+    @cached_property
+    def has_audio(self) -> np.ndarray:
+        """Whether each song has any audio feature."""
+        return self.raw[list(self.audio_features)].notna().any(axis=1).to_numpy()
+
+    @cached_property
+    def audio(self) -> np.ndarray:
+        """Audio features standardized to mean 0 and std 1; a missing value is the catalogue mean (0)."""
+        audio = self.raw[list(self.audio_features)]
+        return ((audio - self.mean[audio.columns]) / self.std[audio.columns]).fillna(0.0).to_numpy()
+
+    def audio_similarity(self, target: np.ndarray) -> np.ndarray:
+        """Cosine between every song's standardized audio features and ``target``; 0 for songs without audio."""
+        norms = np.linalg.norm(self.audio, axis=1) * max(float(np.linalg.norm(target)), 1e-12)
+        similarity = (self.audio @ target) / np.maximum(norms, 1e-12)
+        return np.where(self.has_audio, similarity, 0.0)
+
+    def text_similarity(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine between every song's description embedding and ``vector`` (normalized here)."""
+        vector = np.asarray(vector, dtype=np.float32)
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return (self.vectors @ vector).astype(np.float64)
+
+    def hybrid_similarity(
+        self, audio_target: np.ndarray | None, text_vector: np.ndarray, audio_weight: float
+    ) -> np.ndarray:
+        """``audio_weight`` x audio cosine + the rest x text cosine; text alone when there is no audio target."""
+        text = self.text_similarity(text_vector)
+        if audio_target is None:
+            return text
+        return audio_weight * self.audio_similarity(audio_target) + (1.0 - audio_weight) * text
+
+    # ---- words and counts ---------------------------------------------------------------------------------
+
+    def feature_label(self, feature: str) -> str:
+        """The feature's name in words (``mood`` for valence), from the bucket scheme."""
+        buckets = self.scheme.features.get(feature)
+        return buckets.label if buckets is not None else feature
+
+    @cached_property
+    def _word_shares(self) -> dict[str, dict[str, float]]:
+        return {
+            feature: pd.Series(words[pd.notna(words)]).value_counts(normalize=True).to_dict()
+            for feature, words in self.words.items()
+        }
+
+    def word_share(self, feature: str, word: str) -> float:
+        """The share of the catalogue whose ``feature`` has ``word`` (how telling it is that two songs share it)."""
+        return float(self._word_shares.get(feature, {}).get(word, 0.0))
+
+    @cached_property
+    def genre_names(self) -> tuple[str, ...]:
+        """Every genre as the catalogue spells it, sorted."""
+        return tuple(sorted(set(self.songs["genre"].dropna().astype(str))))
+
+    def genre_counts(self) -> list[dict[str, object]]:
+        """Every genre with its number of songs, most songs first (ties by name)."""
+        counts = self.songs["genre"].dropna().astype(str).value_counts()
+        rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [{"genre": genre, "count": int(count)} for genre, count in rows]
+
+    def year_counts(self) -> list[dict[str, object]]:
+        """Every release year with its number of songs, oldest first."""
+        counts = self.songs["year"].dropna().astype(int).value_counts().sort_index()
+        return [{"year": int(year), "count": int(count)} for year, count in counts.items()]
+
+
+def credited_artists(artist: str, title: str) -> frozenset[str]:
+    """Lower-cased artist names credited on a song: the artist field plus ``feat.``/``with`` guests in the title."""
+    names = {a.strip().casefold() for a in re.split(r",|&| x | and ", artist) if a.strip()}
+    names.add(artist.strip().casefold())
+    for guests in re.findall(r"[(\[](?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)", title, flags=re.IGNORECASE):
+        names.update(g.strip().casefold() for g in re.split(r",|&| and ", guests) if g.strip())
+    return frozenset(names)

@@ -1,0 +1,100 @@
+"""Conditions: what a request or a page's controls demand outright, as one boolean mask over the catalogue.
+
+A request's words (years, genres, artists, feature words it insists on) become named ``Constraint``s, so an empty
+answer can say which one emptied it; the page's and the API's hard ``Filters`` (exact genres, a year range) become
+a mask that search takes as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from assistant.catalogue_view import CatalogueView
+from assistant.titles import known_name
+from assistant.understanding import QueryIntent, describe_years
+
+
+@dataclass
+class Constraint:
+    """One filter from a request, named so that an empty answer can say which filter emptied it."""
+
+    label: str
+    mask: np.ndarray
+
+
+def request_constraints(intent: QueryIntent, view: CatalogueView) -> list[Constraint]:
+    """The request's hard conditions, in the order it states kinds of them (years, genres, artists, words)."""
+    constraints = []
+    if intent.year_min is not None or intent.year_max is not None:
+        mask = view.year_mask(intent.year_min, intent.year_max)
+        constraints.append(Constraint(f"the years {describe_years(intent.year_min, intent.year_max)}", mask))
+    if intent.genres:
+        constraints.append(Constraint("genre " + " or ".join(intent.genres), view.genre_mask(intent.genres)))
+    if intent.excluded_genres:
+        mask = ~view.genre_mask(intent.excluded_genres)
+        constraints.append(Constraint("excluding genre " + ", ".join(intent.excluded_genres), mask))
+    if intent.artists:
+        constraints.append(Constraint("by " + " or ".join(intent.artists), view.credited_mask(intent.artists)))
+    if intent.excluded_artists:
+        mask = ~view.credited_mask(intent.excluded_artists)
+        constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask))
+    for feature, words in intent.required_words().items():
+        if feature in view.words:
+            constraints.append(Constraint(" or ".join(sorted(words)), view.word_mask(feature, words)))
+    for feature, words in intent.excluded_words().items():
+        if feature in view.words:
+            mask = ~view.word_mask(feature, words)
+            constraints.append(Constraint("not " + " or ".join(sorted(words)), mask))
+    return constraints
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard filters chosen from UI controls or API parameters: exact genre names and an inclusive year range."""
+
+    genres: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+
+    @classmethod
+    def of(
+        cls, genres: Iterable[str] | str | None = None, year_min: float | None = None, year_max: float | None = None
+    ) -> Filters:
+        """Filters from loose input: a genre name or list (blanks dropped), years as numbers or None."""
+        if isinstance(genres, str):
+            genres = [genres]
+        names = tuple(dict.fromkeys(str(g).strip() for g in genres or () if str(g).strip()))
+        low = None if year_min is None or pd.isna(year_min) else int(year_min)
+        high = None if year_max is None or pd.isna(year_max) else int(year_max)
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        return cls(names, low, high)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is filtered."""
+        return bool(self.genres) or self.year_min is not None or self.year_max is not None
+
+    def mask(self, view: CatalogueView) -> np.ndarray:
+        """Which rows pass; a song without a year fails any year filter. Unknown genres raise QueryError."""
+        allowed = np.ones(view.count, dtype=bool)
+        if self.genres:
+            names = [known_name(g, view.genre_names, "genre") for g in self.genres]
+            allowed &= view.genre_mask(names, exact=True)
+        if self.year_min is not None or self.year_max is not None:
+            allowed &= view.year_mask(self.year_min, self.year_max)
+        return allowed
+
+    def describe(self) -> str:
+        """``genre dance pop or pop; 2015-2017``, or ``""`` when nothing is filtered."""
+        parts = []
+        if self.genres:
+            parts.append("genre " + " or ".join(self.genres))
+        years = describe_years(self.year_min, self.year_max)
+        if years:
+            parts.append(years)
+        return "; ".join(parts)

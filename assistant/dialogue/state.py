@@ -1,0 +1,34 @@
+"""One conversation's memory, frozen: each turn returns a new state instead of changing this one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.results import SearchResult
+from assistant.understanding import QueryIntent
+
+
+@dataclass(frozen=True)
+class DialogueState:
+    """One conversation's memory: the request being refined and the songs shown for it, numbered as shown."""
+
+    intent: QueryIntent | None = None
+    shown: tuple[SearchResult, ...] = ()
+    """Every song shown for the current request, ranks continuing across pages."""
+    last_page: tuple[SearchResult, ...] = ()
+    page: int = 0
+    page_size: int | None = None
+    like_ids: tuple[str, ...] = ()
+    """Songs the current request should sound like ("more like #2")."""
+    like_labels: tuple[str, ...] = ()
+    skip_ids: tuple[str, ...] = ()
+    """Songs never shown for the current request: the examples of a "more like" request."""
+    relaxed: str | None = None
+    """The condition the current request had to drop to find anything, so later pages drop the same one."""
+    answers: int = 0
+    """Replies with songs so far in this conversation (the first one carries a hint about follow-ups)."""
+
+    @property
+    def shown_ids(self) -> tuple[str, ...]:
+        """Ids of every song shown for the current request."""
+        return tuple(result.song_id for result in self.shown)

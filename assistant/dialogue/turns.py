@@ -1,0 +1,244 @@
+"""One turn of the conversation: ``respond(message, state, engine)`` reads a message against the state and returns
+the reply (Markdown) and the next state. A pure function: the state is frozen and nothing else is kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+
+from assistant.dialogue.reading import (
+    THE_LIST,
+    TITLE_SPLIT,
+    is_empty,
+    is_refinement,
+    is_small_talk,
+    normalized,
+    read_follow_up,
+    reference_number,
+    years_relative,
+)
+from assistant.dialogue.refining import refine
+from assistant.dialogue.rendering import HELP, NUDGE, render_page
+from assistant.dialogue.state import DialogueState
+from assistant.engine import SearchEngine, validate_query
+from assistant.explain import explain_in_full
+from assistant.formatting import escape
+from assistant.results import SearchResult
+from assistant.titles import SongNotFound
+from assistant.understanding import QueryIntent
+from index_builder.errors import MoodringError
+
+
+def respond(
+    message: str, state: DialogueState, engine: SearchEngine, k: int | None = None
+) -> tuple[str, DialogueState]:
+    """The reply to one message (Markdown) and the conversation's next state; ``k`` is the page size."""
+    try:
+        text = validate_query(message)
+        follow_up = read_follow_up(text)
+        if follow_up.kind == "start_over":
+            if follow_up.target and any(ch.isalnum() for ch in follow_up.target):
+                return _new_request(follow_up.target, DialogueState(answers=state.answers), engine, k)
+            return "Starting over. What are you in the mood for?", DialogueState(answers=state.answers)
+        if follow_up.kind == "help":
+            return HELP, state
+        if follow_up.kind == "why":
+            return _why(follow_up.target, state, engine), state
+        if follow_up.kind == "more":
+            return _show_more(follow_up.count, state, engine, k)
+        if follow_up.kind == "like":
+            answer = _more_like(follow_up.target, text, state, engine, k)
+            if answer is not None:
+                return answer
+        return _request(text, state, engine, k)
+    except MoodringError as error:
+        return escape(str(error)), state
+
+
+# ---- the kinds of message -------------------------------------------------------------------------------------
+
+
+def _request(text: str, state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
+    """A refinement of the current request when the message reads like one, else a new request."""
+    lists = engine.vocabulary.words
+    if is_small_talk(text, lists):
+        return (HELP, state) if state.intent is None else (NUDGE, state)
+    if state.intent is None:
+        return _new_request(text, state, engine, k)
+    older, newer, without_years = years_relative(text)
+    change = engine.understand(without_years if (older or newer) else text)
+    if not (older or newer or is_refinement(text, change, lists)):
+        return _new_request(text, state, engine, k)
+    notes = []
+    if older or newer:
+        years = [r.year for r in state.last_page if r.year is not None]
+        if years:
+            middle = int(statistics.median(years))
+            if older:
+                change.year_min, change.year_max = None, middle - 1
+            else:
+                change.year_min, change.year_max = middle + 1, None
+        else:
+            notes.append("The last answer had no release years, so 'older' and 'newer' cannot be applied.")
+    if is_empty(change, lists) and not (older or newer):
+        return NUDGE, state
+    intent, dropped = refine(state.intent, change, lists.follow_up_filler)
+    if change.year_max is not None and older:
+        intent.year_max = change.year_max  # "older" moves the window down: an earlier floor above it goes
+        if intent.year_min is not None and intent.year_min > intent.year_max:
+            intent.year_min = None
+    elif change.year_min is not None and newer:
+        intent.year_min, intent.year_max = change.year_min, None  # "newer" moves it up, past an earlier cap
+    notes.insert(0, "Changed the last request" + (f" (dropped {', '.join(dropped)})." if dropped else "."))
+    next_state = dataclasses.replace(state, intent=intent, shown=(), last_page=(), page=0, relaxed=None)
+    return _answer(next_state, engine, _page_size(intent, k, state), notes=notes)
+
+
+def _new_request(text: str, state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
+    intent = engine.understand(text)
+    fresh = DialogueState(intent=intent, page_size=k, answers=state.answers)
+    return _answer(fresh, engine, _page_size(intent, k, fresh))
+
+
+def _show_more(
+    count: int | None, state: DialogueState, engine: SearchEngine, k: int | None
+) -> tuple[str, DialogueState]:
+    if state.intent is None:
+        return "Ask for some songs first, for example *happy songs for a road trip*.", state
+    return _answer(state, engine, count or _page_size(state.intent, k, state), more=True)
+
+
+def _more_like(
+    target: str, text: str, state: DialogueState, engine: SearchEngine, k: int | None
+) -> tuple[str, DialogueState] | None:
+    """Songs that sound like the one named; None when the target names no song (then the message is a request)."""
+    words = normalized(target).split(" ", 1)
+    if words[0] in THE_LIST and state.last_page:
+        seeds = state.last_page[: engine.settings.like_list_seeds]
+        like_ids, label, rest = tuple(r.song_id for r in seeds), "the last list", words[1] if len(words) > 1 else ""
+    else:
+        found = _find_song(target, state, engine, whole_catalogue=True)
+        if found is None:
+            return None
+        row, rest = found
+        like_ids, label = (
+            (engine.catalogue.song_ids[row],),
+            f"{engine.catalogue.titles[row]} by {engine.catalogue.artists[row]}",
+        )
+    # A song from the list keeps the list's conditions; any other song starts a request of its own.
+    from_list = set(like_ids) <= set(state.shown_ids)
+    intent = state.intent if (from_list and state.intent is not None) else QueryIntent(text=text)
+    notes = []
+    lists = engine.vocabulary.words
+    if rest:
+        change = engine.understand(rest)
+        if not is_empty(change, lists):
+            intent, dropped = refine(intent, change, lists.follow_up_filler)
+            if dropped:
+                notes.append(f"Dropped {', '.join(dropped)}.")
+    like_state = DialogueState(
+        intent=intent,
+        page_size=state.page_size or k,
+        like_ids=like_ids,
+        like_labels=(label,),
+        skip_ids=(*(state.skip_ids if from_list else ()), *like_ids),
+        answers=state.answers,
+    )
+    return _answer(like_state, engine, _page_size(intent, k, state), notes=notes)
+
+
+def _why(target: str, state: DialogueState, engine: SearchEngine) -> str:
+    if not state.shown:
+        return "There is no list to explain yet. Ask for some songs first."
+    if not target:
+        if len(state.last_page) == 1:
+            return _explain(state.last_page[0], state, engine)
+        return f"Which one? Say *why #1* up to *why #{state.shown[-1].rank}*, or *why* and a title."
+    number = reference_number(target, state)
+    if number is not None:
+        for result in state.shown:
+            if result.rank == number:
+                return _explain(result, state, engine)
+        return f"There is no #{number} in this list; it runs from #1 to #{state.shown[-1].rank}."
+    found = _find_song(target, state, engine, whole_catalogue=False)
+    if found is None:
+        return f"I did not show a song called '{escape(target)}'. Say *why #N* with its number in the list."
+    song_id = engine.catalogue.song_ids[found[0]]
+    result = next(r for r in state.shown if r.song_id == song_id)
+    return _explain(result, state, engine)
+
+
+def _explain(result: SearchResult, state: DialogueState, engine: SearchEngine) -> str:
+    row = engine.catalogue.row_of(result.song_id)
+    words = engine.catalogue.song_words(row) if row is not None else {}
+    intent = state.intent or QueryIntent(text="")
+    weight = engine.settings.soft_match_weight
+    return explain_in_full(result, intent, words, weight, state.like_labels, state.relaxed)
+
+
+# ---- answers ------------------------------------------------------------------------------------------------------
+
+
+def _answer(
+    state: DialogueState, engine: SearchEngine, size: int | None, notes: list[str] | None = None, more: bool = False
+) -> tuple[str, DialogueState]:
+    """Search for the state's request (the next page when ``more``) and render the reply; None size: the default."""
+    assert state.intent is not None
+    intent = dataclasses.replace(state.intent, count=size) if more else state.intent
+    exclude = set(state.skip_ids) | (set(state.shown_ids) if more else set())
+    response = engine.search_intent(intent, size, exclude_ids=exclude, like_ids=state.like_ids)
+    if more and (not response.results or response.relaxed != state.relaxed):
+        total = len(state.shown)
+        return (
+            f"That is every song that fits this request ({total} shown). Change a condition, ask for something "
+            "similar to one of them (*more like #1*), or *start over*.",
+            state,
+        )
+    offset = len(state.shown) if more else 0
+    page = tuple(dataclasses.replace(r, rank=offset + i) for i, r in enumerate(response.results, 1))
+    reply = render_page(
+        response, page, state.like_labels, notes or [], offset + 1 if more else None, with_hint=state.answers == 0
+    )
+    next_state = dataclasses.replace(
+        state,
+        intent=state.intent,
+        shown=(*state.shown, *page) if more else page,
+        last_page=page,
+        page=state.page + 1 if more else 1,
+        relaxed=response.relaxed,
+        answers=state.answers + (1 if page else 0),
+    )
+    return reply, next_state
+
+
+def _page_size(intent: QueryIntent, k: int | None, state: DialogueState) -> int | None:
+    return intent.count or k or state.page_size
+
+
+def _find_song(
+    target: str, state: DialogueState, engine: SearchEngine, whole_catalogue: bool
+) -> tuple[int, str] | None:
+    """The row of the song ``target`` names (a list number or a title, typos allowed) and the words after it.
+
+    The longest leading part that names a song wins, so ``stay with me but slower`` finds "Stay With Me" and
+    leaves ``but slower`` as a change to the request. Without ``whole_catalogue`` only shown songs count.
+    """
+    catalogue = engine.catalogue
+    text = normalized(target)
+    ends = [len(text), *(m.start() for m in reversed(list(TITLE_SPLIT.finditer(text))))]
+    shown_rows = [r for r in (catalogue.row_of(s) for s in state.shown_ids) if r is not None]
+    for end in ends:
+        name, rest = text[:end].strip(), text[end:].strip(" ,;")
+        number = reference_number(name, state)
+        if number is not None:
+            result = next((r for r in state.shown if r.rank == number), None)
+            row = catalogue.row_of(result.song_id) if result else None
+            return (row, rest) if row is not None else None
+        if len(name) < 3:
+            continue
+        try:
+            match = catalogue.title_index.find(name, rows=None if whole_catalogue else shown_rows, prefer=shown_rows)
+        except SongNotFound:
+            continue
+        return match.row, rest
+    return None
