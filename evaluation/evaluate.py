@@ -10,7 +10,7 @@ import numpy as np
 
 from assistant.engine import SearchEngine
 from evaluation.metrics import distinct_at, ndcg_at, precision_at, recall_at, violations_at
-from evaluation.rules import CATEGORIES, LabelledQuery, SkippedQuery, judge
+from evaluation.rules import LabelledQuery, SkippedQuery, judge
 from evaluation.systems import Ranker, all_systems
 from evaluation.tables import markdown_table
 from index_builder.embedding import Encoder
@@ -32,6 +32,8 @@ class Scores:
     broken: int
     checked: int
     artists: int
+    returned: int
+    """How many songs the system returned (DEEP asked)."""
 
 
 @dataclass
@@ -41,6 +43,10 @@ class QueryOutcome:
     query: LabelledQuery
     relevant_count: int
     scores: dict[str, Scores]
+
+    def short(self, system: str) -> bool:
+        """Whether ``system`` answered with fewer than TOP songs although at least TOP songs meet the rule."""
+        return self.relevant_count >= TOP and self.scores[system].returned < TOP
 
 
 @dataclass
@@ -53,6 +59,8 @@ class EvaluationReport:
     outcomes: list[QueryOutcome] = field(default_factory=list)
     skipped: list[tuple[LabelledQuery, str]] = field(default_factory=list)
     seconds: float = 0.0
+    name: str = "labelled queries"
+    """What the queries are, for the headline (``labelled queries``, ``open-set queries``)."""
 
     def mean(self, system: str, metric: str, category: str | None = None) -> float:
         """The mean of one metric over the judged queries (of one category, if given)."""
@@ -64,12 +72,18 @@ class EvaluationReport:
         constrained = [o.scores[system] for o in self.outcomes if o.query.constraints]
         return sum(s.broken for s in constrained), sum(s.checked for s in constrained)
 
+    def short_answers(self, system: str) -> tuple[int, int]:
+        """(answers shorter than TOP, queries where at least TOP songs meet the rule): the catalogue held enough."""
+        enough = [o for o in self.outcomes if o.relevant_count >= TOP]
+        return sum(o.short(system) for o in enough), len(enough)
+
     def summary_table(self) -> str:
-        """One row per system: P@10, nDCG@10, recall@50, constraint violations, distinct artists in the top 10."""
+        """One row per system: P@10, nDCG@10, recall@50, constraint violations, short answers, distinct artists."""
         rows = []
         for system in self.systems:
             broken, checked = self.violation_rate(system)
             rate = f"{broken / checked:.1%} ({broken}/{checked})" if checked else "n/a"
+            short, enough = self.short_answers(system)
             rows.append(
                 [
                     system,
@@ -77,15 +91,24 @@ class EvaluationReport:
                     self.mean(system, "ndcg"),
                     self.mean(system, "recall"),
                     rate,
+                    f"{short} of {enough}",
                     f"{self.mean(system, 'artists'):.1f}",
                 ]
             )
-        headers = ["system", f"P@{TOP}", f"nDCG@{TOP}", f"recall@{DEEP}", "constraint violations", "artists in top 10"]
+        headers = [
+            "system",
+            f"P@{TOP}",
+            f"nDCG@{TOP}",
+            f"recall@{DEEP}",
+            "constraint violations",
+            f"short answers (< {TOP} where {TOP}+ fit)",
+            f"artists in top {TOP}",
+        ]
         return markdown_table(headers, rows)
 
     def category_table(self, metric: str = "ndcg") -> str:
         """The mean of one metric per query category (columns) and system (rows), with query counts."""
-        categories = [c for c in CATEGORIES if any(o.query.category == c for o in self.outcomes)]
+        categories = list(dict.fromkeys(o.query.category for o in self.outcomes))  # as the query file orders them
         counts = {c: sum(o.query.category == c for o in self.outcomes) for c in categories}
         headers = ["system", *[f"{c} ({counts[c]})" for c in categories]]
         rows = [[system, *[self.mean(system, metric, c) for c in categories]] for system in self.systems]
@@ -105,13 +128,25 @@ class EvaluationReport:
         judged = len(self.outcomes)
         total = judged + len(self.skipped)
         return (
-            f"{judged} of {total} labelled queries judged on {self.catalogue} ({self.song_count} songs) "
+            f"{judged} of {total} {self.name} judged on {self.catalogue} ({self.song_count} songs) "
             f"in {self.seconds:.0f} s."
         )
 
     def skipped_lines(self) -> list[str]:
         """One line per query this catalogue could not judge."""
         return [f'- skipped "{q.text}": {reason}' for q, reason in self.skipped]
+
+    def problem_lines(self, system: str) -> list[str]:
+        """One line per query where ``system`` broke a stated constraint or answered short while songs fit."""
+        lines = []
+        for o in self.outcomes:
+            scores = o.scores[system]
+            if scores.broken:
+                lines.append(f'- "{o.query.text}": {scores.broken} of the first {scores.checked} break a constraint')
+            if o.short(system):
+                returned = f"{scores.returned} of {TOP} songs returned"
+                lines.append(f'- "{o.query.text}": {returned} although {o.relevant_count} meet the rule')
+        return lines
 
     def to_text(self) -> str:
         """The summary and the per-category nDCG table, for the terminal."""
@@ -120,36 +155,36 @@ class EvaluationReport:
             parts += ["", *self.skipped_lines()]
         return "\n".join(parts)
 
+    def sections(self, level: int = 2, after_summary: Sequence[str] = ()) -> list[str]:
+        """The headline, tables and per-query detail as Markdown lines, with headings at ``level``."""
+        mark = "#" * level
+        return [
+            self.headline(),
+            "",
+            self.summary_table(),
+            "",
+            *after_summary,
+            f"{mark} nDCG@{TOP} by query category",
+            "",
+            self.category_table("ndcg"),
+            "",
+            f"{mark} P@{TOP} by query category",
+            "",
+            self.category_table("precision"),
+            "",
+            f"{mark} Queries not judged on this catalogue",
+            "",
+            *(self.skipped_lines() or ["None."]),
+            "",
+            f"{mark} Every query",
+            "",
+            self.query_table(),
+            "",
+        ]
+
     def to_markdown(self, machine: str, command: str) -> str:
         """The RESULTS.md file: how it was made, the tables, and the per-query detail."""
-        return "\n".join(
-            [
-                "# Retrieval quality",
-                "",
-                f"`{command}` on {machine}.",
-                "",
-                self.headline(),
-                "",
-                self.summary_table(),
-                "",
-                f"## nDCG@{TOP} by query category",
-                "",
-                self.category_table("ndcg"),
-                "",
-                f"## P@{TOP} by query category",
-                "",
-                self.category_table("precision"),
-                "",
-                "## Queries not judged on this catalogue",
-                "",
-                *(self.skipped_lines() or ["None."]),
-                "",
-                "## Every query",
-                "",
-                self.query_table(),
-                "",
-            ]
-        )
+        return "\n".join(["# Retrieval quality", "", f"`{command}` on {machine}.", "", *self.sections()])
 
 
 def run_evaluation(
@@ -157,6 +192,7 @@ def run_evaluation(
     queries: Sequence[LabelledQuery],
     systems: Sequence[Ranker] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    name: str = "labelled queries",
 ) -> EvaluationReport:
     """Judge every query on ``engine``'s catalogue and score each system's ranking of it."""
     started = time.perf_counter()
@@ -167,6 +203,7 @@ def run_evaluation(
         catalogue=str(engine.index.manifest.get("catalogue_file", engine.settings.catalogue_path)),
         song_count=len(songs),
         systems=[s.name for s in systems],
+        name=name,
     )
     for number, query in enumerate(queries, 1):
         try:
@@ -185,6 +222,7 @@ def run_evaluation(
                 broken=broken,
                 checked=checked,
                 artists=distinct_at(ranked, artists, TOP),
+                returned=len(ranked),
             )
         report.outcomes.append(QueryOutcome(query, judgement.relevant_count, scores))
         if on_progress and number % 10 == 0:

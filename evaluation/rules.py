@@ -15,8 +15,17 @@ from index_builder.errors import ConfigError
 
 QUERIES_PATH = Path(__file__).resolve().parent / "queries.toml"
 """The query set kept in the repository."""
+OPEN_QUERIES_PATH = Path(__file__).resolve().parent / "open_queries.toml"
+"""The open set (issue 13): everyday requests in people's own words, not in the concepts' words."""
 
 CATEGORIES = ("mood", "activity", "genre", "era", "feature", "mixed")
+"""The categories of the first query set, each of which it covers."""
+OPEN_CATEGORIES = ("scene", "feeling", "state", "occasion", "activity", "feature", "negation", "slang", "mixed")
+"""The categories of the open set: scenes (places, weather, times of day), the person's own feelings, states of
+the person that call for other songs ("I'm sad, cheer me up"), occasions, activities, sound in everyday words,
+negations and softenings ("less sad", "not too fast"), slang, and requests mixed with years and artists."""
+ALL_CATEGORIES = tuple(dict.fromkeys(CATEGORIES + OPEN_CATEGORIES))
+"""Every category a query file may use, in the order tables show them."""
 
 PARTS = ("lowest_third", "middle_third", "highest_third", "lower_two_thirds", "upper_two_thirds")
 """Parts of a feature's range, cut at the catalogue's own 1/3 and 2/3 quantiles."""
@@ -77,8 +86,8 @@ def load_queries(path: Path = QUERIES_PATH) -> list[LabelledQuery]:
         unknown = set(entry) - {"text", "category", "relevant", "constraints", "smoke"}
         if unknown:
             raise ConfigError(f"{where} has unknown keys {sorted(unknown)}.")
-        if entry.get("category") not in CATEGORIES:
-            raise ConfigError(f"{where} has category {entry.get('category')!r}, not one of {CATEGORIES}.")
+        if entry.get("category") not in ALL_CATEGORIES:
+            raise ConfigError(f"{where} has category {entry.get('category')!r}, not one of {ALL_CATEGORIES}.")
         relevant = dict(entry.get("relevant", {}))
         constraints = dict(entry.get("constraints", {}))
         for feature, part in relevant.items():
