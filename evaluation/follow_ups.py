@@ -182,7 +182,7 @@ def run_follow_ups(
         counts: list[int] = []
         for turn in case.turns:
             _, state = respond(turn, state, engine, k=page)
-            rows = (engine.row_of(r.song_id) for r in state.last_page)
+            rows = (engine.catalogue.row_of(r.song_id) for r in state.last_page)
             answers.append(tuple(r for r in rows if r is not None))
             counts.append(state.answers)
         before, after = answers[-2], answers[-1]
