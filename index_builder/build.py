@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec
-from index_builder.catalogue import Catalogue, load_catalogue
+from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
@@ -42,8 +42,11 @@ class DescribedCatalogue:
 def describe_catalogue(
     settings: Settings, column_map: Mapping[str, str] | None = None, previous: BucketScheme | None = None
 ) -> DescribedCatalogue:
-    """Load the catalogue, fit the buckets (keeping ``previous`` quantile edges that still fit), render descriptions."""
-    catalogue = load_catalogue(settings.catalogue_path, column_map)
+    """Load the catalogue, fit the buckets (keeping ``previous`` quantile edges that still fit), render descriptions.
+
+    The catalogue is read within the limits ``settings`` set (``max_catalogue_rows`` and the others).
+    """
+    catalogue = load_catalogue(settings.catalogue_path, column_map, CatalogueLimits.from_settings(settings))
     spec = load_bucket_spec(settings.feature_words_path)
     scheme = fit_buckets(spec, catalogue.songs, previous)
     template = SongTemplate.from_file(settings.template_path, known_variables(set(spec)))
