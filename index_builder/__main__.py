@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Built {folder}: {len(index)} songs ({manifest['embedded']} embedded, {manifest['reused']} reused) "
         f"in {manifest['build_seconds']:.1f} s."
     )
-    for note in manifest["load_report"]:
+    for note in [*manifest["load_report"], *manifest["build_notes"]]:
         print(f"  - {note}")
     return 0
 

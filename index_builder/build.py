@@ -75,13 +75,20 @@ def build_index(
     column_map: Mapping[str, str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> SongIndex:
-    """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused."""
+    """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused.
+
+    Checkpoint chunks of an interrupted build are reused only once they pass their checks (what was discarded is
+    listed in the manifest's ``build_notes``).
+    """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
     described = describe_catalogue(settings, column_map, _previous_scheme(folder))
     songs = described.songs
-    checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity)
+    checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)
     reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder)}
+    notes = checkpoint.notes
+    for note in notes:
+        log.warning(note)
     vectors = np.zeros((len(songs), encoder.dimension), dtype=np.float32)
     todo = [i for i, digest in enumerate(songs["text_sha256"]) if digest not in reusable]
     for i, digest in enumerate(songs["text_sha256"]):
@@ -107,6 +114,7 @@ def build_index(
         "catalogue_file": Path(settings.catalogue_path).name,
         "column_map": dict(column_map or {}),
         "load_report": described.catalogue.report.notes,
+        "build_notes": notes,
         "rows_read": described.catalogue.report.rows_read,
         "embedded": len(todo),
         "reused": len(songs) - len(todo),
