@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec
+from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec, scheme_problems
 from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
-from index_builder.index_store import IndexKey, SongIndex, load_index, read_manifest, scheme_from_manifest, write_index
+from index_builder.index_store import IndexKey, SongIndex, checked_scheme, load_index, read_manifest, write_index
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
 from index_builder.vector_index import all_vectors, build_cosine_index, plan_for
@@ -82,7 +82,7 @@ def build_index(
     """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
-    described = describe_catalogue(settings, column_map, _previous_scheme(folder))
+    described = describe_catalogue(settings, column_map, _previous_scheme(folder, settings))
     songs = described.songs
     checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)
     reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder)}
@@ -141,6 +141,13 @@ def open_index(
     folder = settings.resolved_index_dir
     try:
         index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
+        problems = scheme_problems(index.scheme, load_bucket_spec(settings.feature_words_path))
+        if problems:
+            raise IndexMismatch(
+                f"The index at {folder} describes songs in words its thresholds file does not have: "
+                + "; ".join(problems)
+                + "."
+            )
         wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
         if index.plan != wanted:
             raise IndexMismatch(
@@ -172,12 +179,13 @@ def _reusable_vectors(folder: Path, encoder: Encoder) -> dict[str, np.ndarray]:
     return dict(zip(previous.songs["text_sha256"], vectors, strict=True))
 
 
-def _previous_scheme(folder: Path) -> BucketScheme | None:
-    """The bucket edges of the index now in ``folder``, if it has a readable manifest."""
+def _previous_scheme(folder: Path, settings: Settings) -> BucketScheme | None:
+    """The bucket edges of the index now in ``folder``, if its manifest is readable and its buckets are intact."""
     try:
-        return scheme_from_manifest(read_manifest(folder))
-    except (IndexMismatch, KeyError, TypeError, ValueError):
+        scheme = checked_scheme(folder, read_manifest(folder))
+    except IndexMismatch:
         return None
+    return None if scheme_problems(scheme, load_bucket_spec(settings.feature_words_path)) else scheme
 
 
 def _sha256_file(path: Path) -> str:

@@ -1,7 +1,14 @@
-"""An index is a folder: ``index.faiss``, ``songs.parquet`` and ``manifest.json``, written and checked as one."""
+"""An index is a folder: ``index.faiss``, ``songs.parquet``, ``vectors.json`` and ``manifest.json``, written and
+checked as one.
+
+``vectors.json`` says what each stored vector is: the model that embedded it, the checksum of ``index.faiss``,
+the sha256 of the song ids in row order and each row's description hash. It ties row i of the songs table to
+vector i (a reordered table is refused).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,7 +23,7 @@ import faiss
 import pandas as pd
 
 from index_builder.atomic import write_json_atomic
-from index_builder.buckets import BucketScheme, FeatureBuckets
+from index_builder.buckets import BucketScheme, FeatureBuckets, scheme_problems
 from index_builder.errors import IndexMismatch
 from index_builder.model_store import sha256_of_file
 from index_builder.vector_index import (
@@ -24,16 +31,21 @@ from index_builder.vector_index import (
     METRIC,
     IndexPlan,
     apply_search_params,
+    first_unusable_row,
     index_shape,
     plan_shape,
     read_faiss,
     write_faiss,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: ``vectors.json`` added, every file's checksum required. Version 1 folders are rebuilt."""
 INDEX_FILE = "index.faiss"
 SONGS_FILE = "songs.parquet"
+VECTORS_FILE = "vectors.json"
 MANIFEST_FILE = "manifest.json"
+CHECKED_FILES = (INDEX_FILE, SONGS_FILE, VECTORS_FILE)
+"""Files the manifest must hold a checksum for; a manifest without one is refused."""
 
 
 @dataclass(frozen=True)
@@ -106,12 +118,25 @@ def write_index(
         raise ValueError(f"A {type(faiss_index).__name__} is not what the plan {plan.factory!r} builds")
     if faiss_index.ntotal != len(songs):
         raise ValueError(f"{faiss_index.ntotal} vectors for {len(songs)} songs")
+    bad = first_unusable_row(faiss_index)
+    if bad is not None:
+        raise ValueError(f"Vector {bad} is not finite or not of unit length")
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
     try:
         write_faiss(faiss_index, staging / INDEX_FILE)
         songs.to_parquet(staging / SONGS_FILE, index=False)
+        vectors = {
+            "model_name": key.model_name,
+            "model_sha256": key.model_sha256,
+            "dimension": int(faiss_index.d),
+            "count": len(songs),
+            "index_sha256": sha256_of_file(staging / INDEX_FILE),
+            "song_ids_sha256": song_ids_sha256(songs),
+            "text_sha256": list(songs["text_sha256"]) if "text_sha256" in songs else None,
+        }
+        write_json_atomic(staging / VECTORS_FILE, vectors)
         manifest = {
             "format_version": FORMAT_VERSION,
             **key.__dict__,
@@ -122,7 +147,7 @@ def write_index(
             "song_count": len(songs),
             "buckets": scheme.to_dict(),
             "thresholds_sha256": scheme.fingerprint(),
-            "files": {name: sha256_of_file(staging / name) for name in (INDEX_FILE, SONGS_FILE)},
+            "files": {name: sha256_of_file(staging / name) for name in CHECKED_FILES},
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _library_versions(),
             **(extra or {}),
@@ -132,6 +157,11 @@ def write_index(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+
+
+def song_ids_sha256(songs: pd.DataFrame) -> str:
+    """sha256 of the song ids in row order: what ties row i of the songs table to vector i."""
+    return hashlib.sha256("\n".join(songs["song_id"].astype(str)).encode("utf-8")).hexdigest()
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -145,7 +175,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexMismatch(f"The index manifest {path} is unreadable: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict):
+        raise IndexMismatch(f"The index manifest {path} is not a JSON object.")
+    if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(
             f"The index at {folder} has format {manifest.get('format_version')!r}, not {FORMAT_VERSION}."
         )
@@ -165,15 +197,11 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         differences = expected.differences(manifest)
         if differences:
             raise IndexMismatch(f"The index at {folder} is stale: " + "; ".join(differences) + ".")
-    for name, digest in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.is_file():
-            raise IndexMismatch(f"The index at {folder} is missing {name}.")
-        if sha256_of_file(path) != digest:
-            raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
+    _check_files(folder, manifest)
     try:
         faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not plan_from_manifest(manifest).exact)
         songs = pd.read_parquet(folder / SONGS_FILE)
+        vectors = json.loads((folder / VECTORS_FILE).read_text(encoding="utf-8"))
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
     if not (faiss_index.ntotal == len(songs) == manifest.get("song_count")):
@@ -186,9 +214,57 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
             f"The index at {folder} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}."
         )
     _check_plan(folder, faiss_index, manifest)
+    _check_rows(folder, songs, vectors, manifest)
+    bad = first_unusable_row(faiss_index)
+    if bad is not None:
+        raise IndexMismatch(f"The index at {folder} is damaged: vector {bad} is not finite or not of unit length.")
     return SongIndex(
-        folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme_from_manifest(manifest), manifest=manifest
+        folder=folder, faiss_index=faiss_index, songs=songs, scheme=checked_scheme(folder, manifest), manifest=manifest
     )
+
+
+def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file must be present and match the checksum the manifest records; a missing checksum is refused."""
+    files = manifest.get("files")
+    recorded = files if isinstance(files, dict) else {}
+    unrecorded = [name for name in CHECKED_FILES if not isinstance(recorded.get(name), str)]
+    if unrecorded:
+        raise IndexMismatch(
+            f"The index manifest at {folder} records no checksum for {', '.join(unrecorded)}, so the index cannot "
+            "be trusted."
+        )
+    for name in CHECKED_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise IndexMismatch(f"The index at {folder} is missing {name}.")
+        if sha256_of_file(path) != recorded[name]:
+            raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
+
+
+def _check_rows(folder: Path, songs: pd.DataFrame, vectors: object, manifest: dict[str, Any]) -> None:
+    """Row i of the songs table must be the song vector i was stored for (``vectors.json`` says which)."""
+    if not isinstance(vectors, dict) or vectors.get("index_sha256") != manifest["files"][INDEX_FILE]:
+        raise IndexMismatch(f"The index at {folder} has a {VECTORS_FILE} that does not describe its {INDEX_FILE}.")
+    stored_texts = vectors.get("text_sha256")
+    texts_differ = "text_sha256" in songs and list(songs["text_sha256"]) != stored_texts
+    if "song_id" not in songs or song_ids_sha256(songs) != vectors.get("song_ids_sha256") or texts_differ:
+        raise IndexMismatch(
+            f"The songs in {folder / SONGS_FILE} are not the songs its vectors were stored for, in that order."
+        )
+
+
+def checked_scheme(folder: Path, manifest: dict[str, Any]) -> BucketScheme:
+    """The manifest's buckets, refused unless well formed and matching the thresholds checksum recorded with them."""
+    try:
+        scheme = scheme_from_manifest(manifest)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexMismatch(f"The index manifest at {folder} has unreadable buckets ({exc!r}).") from exc
+    problems = scheme_problems(scheme)
+    if scheme.fingerprint() != manifest.get("thresholds_sha256"):
+        problems.append("they do not match the thresholds checksum recorded with them")
+    if problems:
+        raise IndexMismatch(f"The index manifest at {folder} has altered buckets: {'; '.join(problems)}.")
+    return scheme
 
 
 def scheme_from_manifest(manifest: dict[str, Any]) -> BucketScheme:
