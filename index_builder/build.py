@@ -18,10 +18,18 @@ from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
-from index_builder.index_store import IndexKey, SongIndex, checked_scheme, load_index, read_manifest, write_index
+from index_builder.index_store import (
+    IndexKey,
+    SongIndex,
+    checked_scheme,
+    load_index,
+    read_manifest,
+    reusable_vectors,
+    write_index,
+)
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
-from index_builder.vector_index import all_vectors, build_cosine_index, plan_for
+from index_builder.vector_index import build_cosine_index, plan_for
 
 log = logging.getLogger("moodring")
 
@@ -77,16 +85,18 @@ def build_index(
 ) -> SongIndex:
     """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused.
 
-    Checkpoint chunks of an interrupted build are reused only once they pass their checks (what was discarded is
-    listed in the manifest's ``build_notes``).
+    Vectors are reused from the checkpoints of an interrupted build and from the index now in the folder (even one
+    whose manifest or songs table is damaged), each only once it passes its checks (what was discarded is listed in
+    the manifest's ``build_notes``).
     """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
     described = describe_catalogue(settings, column_map, _previous_scheme(folder, settings))
     songs = described.songs
     checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)
-    reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder)}
-    notes = checkpoint.notes
+    stored, notes = reusable_vectors(folder, encoder.matches_manifest, encoder.dimension)
+    reusable = {**checkpoint.load(), **stored}
+    notes = checkpoint.notes + notes
     for note in notes:
         log.warning(note)
     vectors = np.zeros((len(songs), encoder.dimension), dtype=np.float32)
@@ -164,25 +174,10 @@ def open_index(
     return build_index(settings, encoder, column_map, on_progress)
 
 
-def _reusable_vectors(folder: Path, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Vectors of an earlier index in ``folder`` embedded the same way, keyed by description hash."""
-    try:
-        manifest = read_manifest(folder)
-        if not encoder.matches_manifest(manifest):
-            return {}
-        previous = load_index(folder, expected=None)
-    except IndexMismatch:
-        return {}
-    if "text_sha256" not in previous.songs:
-        return {}
-    vectors = all_vectors(previous.faiss_index)
-    return dict(zip(previous.songs["text_sha256"], vectors, strict=True))
-
-
 def _previous_scheme(folder: Path, settings: Settings) -> BucketScheme | None:
     """The bucket edges of the index now in ``folder``, if its manifest is readable and its buckets are intact."""
     try:
-        scheme = checked_scheme(folder, read_manifest(folder))
+        scheme = checked_scheme(folder, read_manifest(folder, any_format=True))
     except IndexMismatch:
         return None
     return None if scheme_problems(scheme, load_bucket_spec(settings.feature_words_path)) else scheme

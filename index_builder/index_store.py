@@ -3,7 +3,8 @@ checked as one.
 
 ``vectors.json`` says what each stored vector is: the model that embedded it, the checksum of ``index.faiss``,
 the sha256 of the song ids in row order and each row's description hash. It ties row i of the songs table to
-vector i (a reordered table is refused).
+vector i (a reordered table is refused), and it lets a rebuild reuse the vectors of an index whose manifest or
+songs table is damaged.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import faiss
+import numpy as np
 import pandas as pd
 
 from index_builder.atomic import write_json_atomic
@@ -30,16 +33,18 @@ from index_builder.vector_index import (
     EXACT_FACTORY,
     METRIC,
     IndexPlan,
+    all_vectors,
     apply_search_params,
     first_unusable_row,
     index_shape,
     plan_shape,
     read_faiss,
+    usable_rows,
     write_faiss,
 )
 
 FORMAT_VERSION = 2
-"""2: ``vectors.json`` added, every file's checksum required. Version 1 folders are rebuilt."""
+"""2: ``vectors.json`` added, every file's checksum required. Version 1 folders are rebuilt, reusing their vectors."""
 INDEX_FILE = "index.faiss"
 SONGS_FILE = "songs.parquet"
 VECTORS_FILE = "vectors.json"
@@ -164,8 +169,11 @@ def song_ids_sha256(songs: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(songs["song_id"].astype(str)).encode("utf-8")).hexdigest()
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of the index in ``folder``; IndexMismatch if there is none or it is unreadable."""
+def read_manifest(folder: Path, any_format: bool = False) -> dict[str, Any]:
+    """The manifest of the index in ``folder``; IndexMismatch if there is none or it is unreadable.
+
+    ``any_format`` also accepts a manifest written in another format version (to read what a rebuild may keep).
+    """
     folder = Path(folder)
     _recover_interrupted_swap(folder)
     path = folder / MANIFEST_FILE
@@ -177,7 +185,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise IndexMismatch(f"The index manifest {path} is unreadable: {exc}") from exc
     if not isinstance(manifest, dict):
         raise IndexMismatch(f"The index manifest {path} is not a JSON object.")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") != FORMAT_VERSION and not any_format:
         raise IndexMismatch(
             f"The index at {folder} has format {manifest.get('format_version')!r}, not {FORMAT_VERSION}."
         )
@@ -265,6 +273,71 @@ def checked_scheme(folder: Path, manifest: dict[str, Any]) -> BucketScheme:
     if problems:
         raise IndexMismatch(f"The index manifest at {folder} has altered buckets: {'; '.join(problems)}.")
     return scheme
+
+
+def reusable_vectors(
+    folder: Path, made_by: Callable[[Mapping[str, Any]], bool], dimension: int
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Vectors of the index in ``folder`` keyed by description hash, and notes; empty when none can be trusted.
+
+    The row -> description hash map comes from ``vectors.json`` (which survives a damaged manifest or songs table)
+    or else from the manifest and ``songs.parquet`` (which survive a damaged ``vectors.json``, and are all a
+    format 1 folder has). Either is used only when ``made_by`` accepts the model it names and the checksums it
+    records match the files; then only finite vectors of unit length and width ``dimension`` are kept.
+    """
+    folder = Path(folder)
+    index_path = folder / INDEX_FILE
+    if not index_path.is_file():
+        return {}, []
+    index_sha256 = sha256_of_file(index_path)
+    keys = _keys_from_vectors_file(folder, made_by, index_sha256)
+    if keys is None:
+        keys = _keys_from_manifest(folder, made_by, index_sha256)
+    if keys is None:
+        return {}, []
+    try:
+        faiss_index = read_faiss(index_path, mmap=False)
+    except RuntimeError:
+        return {}, []
+    if faiss_index.ntotal != len(keys) or faiss_index.d != dimension:
+        return {}, []
+    vectors = all_vectors(faiss_index)
+    usable = usable_rows(vectors)
+    notes = []
+    if not usable.all():
+        notes.append(f"{int((~usable).sum())} stored vector(s) not finite or not of unit length are embedded again")
+    return {key: vector for key, vector, ok in zip(keys, vectors, usable, strict=True) if ok}, notes
+
+
+def _keys_from_vectors_file(
+    folder: Path, made_by: Callable[[Mapping[str, Any]], bool], index_sha256: str
+) -> list[str] | None:
+    """Each row's description hash from ``vectors.json``, if it is intact and describes this FAISS file."""
+    try:
+        meta = json.loads((folder / VECTORS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("index_sha256") != index_sha256 or not made_by(meta):
+        return None
+    keys = meta.get("text_sha256")
+    return keys if isinstance(keys, list) and all(isinstance(k, str) for k in keys) else None
+
+
+def _keys_from_manifest(
+    folder: Path, made_by: Callable[[Mapping[str, Any]], bool], index_sha256: str
+) -> list[str] | None:
+    """Each row's description hash from ``songs.parquet``, if the manifest vouches for it and for this FAISS file."""
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        files = manifest["files"]
+        if files[INDEX_FILE] != index_sha256 or files[SONGS_FILE] != sha256_of_file(folder / SONGS_FILE):
+            return None
+        if not made_by(manifest):
+            return None
+        keys = pd.read_parquet(folder / SONGS_FILE, columns=["text_sha256"])["text_sha256"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return [str(k) for k in keys]
 
 
 def scheme_from_manifest(manifest: dict[str, Any]) -> BucketScheme:

@@ -1,4 +1,4 @@
-"""Hostile index folders: poisoned checkpoints, tampered manifests, reordered songs, NaN vectors."""
+"""Hostile index folders: poisoned checkpoints, tampered manifests, reordered songs, NaN vectors, damaged files."""
 
 from __future__ import annotations
 
@@ -125,8 +125,9 @@ def test_edited_words_with_a_recomputed_checksum_are_caught_by_the_thresholds_fi
     with pytest.raises(IndexMismatch, match="energy words differ from the thresholds file"):
         open_index(spotify, encoder, rebuild=False)
 
-    rebuilt = open_index(spotify, encoder)  # rebuilt from the thresholds file
+    rebuilt = open_index(spotify, encoder)  # rebuilt from the thresholds file, every vector reused
     assert "INJECTED" not in json.dumps(rebuilt.manifest["buckets"])
+    assert (rebuilt.manifest["reused"], rebuilt.manifest["embedded"]) == (4, 0)
 
 
 def test_reordered_songs_with_an_updated_checksum_are_refused(written):
@@ -152,3 +153,26 @@ def test_nan_vectors_are_never_written(tmp_path):
     vectors[1] = np.nan
     with pytest.raises(ValueError, match="Vector 1 is not finite"):
         write_index(tmp_path / "index", build_flat_index(vectors), _songs(3), SCHEME, KEY)
+
+
+# Damaged folders ---------------------------------------------------------------------------------------------
+
+
+def test_damaged_metadata_keeps_the_intact_vectors(spotify, encoder):
+    folder = spotify.resolved_index_dir
+    for damaged in (SONGS_FILE, MANIFEST_FILE, "vectors.json"):  # one at a time; each rebuild repairs the folder
+        (folder / damaged).write_bytes(b"damaged")
+        rebuilt = open_index(spotify, encoder)
+        assert (rebuilt.manifest["reused"], rebuilt.manifest["embedded"]) == (4, 0), damaged
+
+
+def test_a_format_1_folder_is_rebuilt_reusing_its_vectors(spotify, encoder):
+    folder = spotify.resolved_index_dir
+    manifest = _manifest(folder)
+    manifest["format_version"] = 1
+    del manifest["files"]["vectors.json"]
+    _save_manifest(folder, manifest)
+    (folder / "vectors.json").unlink()
+    rebuilt = open_index(spotify, encoder)
+    assert rebuilt.manifest["format_version"] == 2
+    assert (rebuilt.manifest["reused"], rebuilt.manifest["embedded"]) == (4, 0)
