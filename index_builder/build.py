@@ -22,6 +22,7 @@ from index_builder.index_store import (
     IndexKey,
     SongIndex,
     checked_scheme,
+    ensure_writable,
     load_index,
     read_manifest,
     reusable_vectors,
@@ -85,12 +86,14 @@ def build_index(
 ) -> SongIndex:
     """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused.
 
-    Vectors are reused from the checkpoints of an interrupted build and from the index now in the folder (even one
-    whose manifest or songs table is damaged), each only once it passes its checks (what was discarded is listed in
-    the manifest's ``build_notes``).
+    Raises IndexNotWritable before any work when the index folder cannot be written. Vectors are reused from the
+    checkpoints of an interrupted build and from the index now in the folder (even one whose manifest or songs
+    table is damaged), each only once it passes its checks (what was discarded is listed in the manifest's
+    ``build_notes``).
     """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
+    ensure_writable(folder)
     described = describe_catalogue(settings, column_map, _previous_scheme(folder, settings))
     songs = described.songs
     checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from index_builder.atomic import write_json_atomic
 from index_builder.buckets import BucketScheme, FeatureBuckets, scheme_problems
-from index_builder.errors import IndexMismatch
+from index_builder.errors import IndexMismatch, IndexNotWritable
 from index_builder.model_store import sha256_of_file
 from index_builder.vector_index import (
     EXACT_FACTORY,
@@ -127,8 +127,11 @@ def write_index(
     if bad is not None:
         raise ValueError(f"Vector {bad} is not finite or not of unit length")
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
+    except OSError as exc:
+        raise IndexNotWritable(_not_writable(folder, exc)) from exc
     try:
         write_faiss(faiss_index, staging / INDEX_FILE)
         songs.to_parquet(staging / SONGS_FILE, index=False)
@@ -159,9 +162,35 @@ def write_index(
         }
         write_json_atomic(staging / MANIFEST_FILE, manifest)
         _swap_into_place(staging, folder)
+    except OSError as exc:
+        raise IndexNotWritable(f"The index at {folder} could not be written ({exc.strerror or exc}).") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+
+
+def ensure_writable(folder: Path) -> None:
+    """Raise IndexNotWritable unless an index can be built at ``folder``; cheap, so a build checks before working.
+
+    A build writes beside the folder (staging, checkpoints) and renames the folder itself, so both must take new
+    files. Each is probed by creating and removing a file, which also catches read-only mounts and immutable folders.
+    """
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for target in (folder.parent, folder) if folder.is_dir() else (folder.parent,):
+            handle, name = tempfile.mkstemp(dir=target, prefix=".moodring-probe-")
+            os.close(handle)
+            os.unlink(name)
+    except OSError as exc:
+        raise IndexNotWritable(_not_writable(folder, exc)) from exc
+
+
+def _not_writable(folder: Path, exc: OSError) -> str:
+    return (
+        f"The index folder {folder} cannot be written ({exc.strerror or exc}): make it writable, or build the index "
+        "elsewhere with --index or MOODRING_INDEX_DIR."
+    )
 
 
 def song_ids_sha256(songs: pd.DataFrame) -> str:
@@ -398,7 +427,10 @@ def _recover_interrupted_swap(folder: Path) -> None:
     """If a crash fell between the two renames, put the previous index back."""
     previous = _previous_path(folder)
     if not folder.exists() and previous.is_dir():
-        os.replace(previous, folder)
+        try:
+            os.replace(previous, folder)
+        except OSError as exc:
+            raise IndexNotWritable(_not_writable(folder, exc)) from exc
 
 
 def _library_versions() -> dict[str, str]:

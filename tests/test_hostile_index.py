@@ -1,17 +1,21 @@
-"""Hostile index folders: poisoned checkpoints, tampered manifests, reordered songs, NaN vectors, damaged files."""
+"""Hostile index folders: poisoned checkpoints, tampered manifests, reordered songs, NaN vectors, read-only folders."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 
 import faiss
 import numpy as np
 import pytest
 
+from index_builder.__main__ import main
 from index_builder.build import build_index, describe_catalogue, open_index
 from index_builder.checkpoint import EmbeddingCheckpoint
-from index_builder.errors import IndexMismatch
+from index_builder.cli_common import run_cli
+from index_builder.errors import IndexMismatch, IndexNotWritable
 from index_builder.index_store import INDEX_FILE, MANIFEST_FILE, SONGS_FILE, load_index, write_index
 from index_builder.model_store import sha256_of_file
 from index_builder.vector_index import all_vectors, build_flat_index, first_unusable_row
@@ -155,7 +159,7 @@ def test_nan_vectors_are_never_written(tmp_path):
         write_index(tmp_path / "index", build_flat_index(vectors), _songs(3), SCHEME, KEY)
 
 
-# Damaged folders ---------------------------------------------------------------------------------------------
+# Damaged and read-only folders ---------------------------------------------------------------------------------
 
 
 def test_damaged_metadata_keeps_the_intact_vectors(spotify, encoder):
@@ -176,3 +180,49 @@ def test_a_format_1_folder_is_rebuilt_reusing_its_vectors(spotify, encoder):
     rebuilt = open_index(spotify, encoder)
     assert rebuilt.manifest["format_version"] == 2
     assert (rebuilt.manifest["reused"], rebuilt.manifest["embedded"]) == (4, 0)
+
+
+def _make_read_only(folder) -> bool:
+    """Make ``folder`` refuse new files (chmod, or chattr +i where root ignores modes); False if neither works."""
+    folder.chmod(0o555)
+    if _refuses_files(folder):
+        return True
+    chattr = shutil.which("chattr")
+    return bool(chattr) and subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode == 0
+
+
+def _refuses_files(folder) -> bool:
+    try:
+        (folder / ".probe").touch()
+    except OSError:
+        return True
+    (folder / ".probe").unlink()
+    return False
+
+
+def _make_writable(folder) -> None:
+    chattr = shutil.which("chattr")
+    if chattr:
+        subprocess.run([chattr, "-i", str(folder)], capture_output=True)
+    folder.chmod(0o755)
+
+
+def test_a_read_only_folder_is_named_before_anything_is_embedded(spotify, encoder, capsys):
+    folder = spotify.resolved_index_dir
+    (folder / INDEX_FILE).write_bytes(b"damaged")
+    if not _make_read_only(folder):
+        _make_writable(folder)
+        pytest.skip("this machine cannot make a folder read-only")
+    try:
+        calls = encoder.model_calls
+        with pytest.raises(IndexNotWritable, match=r"^The index folder .* cannot be written \("):
+            open_index(spotify, encoder)
+        assert encoder.model_calls == calls  # nothing embedded first
+
+        with pytest.raises(SystemExit) as exited:
+            run_cli(lambda: main(["--catalogue", str(spotify.catalogue_path), "--index", str(folder), "--quiet"]))
+        assert exited.value.code == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith(f"error: The index folder {folder} cannot be written (") and "\n" not in error
+    finally:
+        _make_writable(folder)
