@@ -252,7 +252,10 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         )
     _check_plan(folder, faiss_index, manifest)
     _check_rows(folder, songs, vectors, manifest)
-    bad = first_unusable_row(faiss_index)
+    try:
+        bad = first_unusable_row(faiss_index)
+    except RuntimeError as exc:  # an IVF file without the direct map every index written here has
+        raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
     if bad is not None:
         raise IndexMismatch(f"The index at {folder} is damaged: vector {bad} is not finite or not of unit length.")
     return SongIndex(
@@ -316,21 +319,25 @@ def reusable_vectors(
     """
     folder = Path(folder)
     index_path = folder / INDEX_FILE
-    if not index_path.is_file():
-        return {}, []
+    records = ((name, _json_object(folder / name)) for name in (VECTORS_FILE, MANIFEST_FILE))
+    sources = [(name, record) for name, record in records if record is not None and made_by(record)]
+    if not sources or not index_path.is_file():
+        return {}, []  # nothing embedded by this model: the FAISS file is not even read
     index_sha256 = sha256_of_file(index_path)
-    keys = _keys_from_vectors_file(folder, made_by, index_sha256)
-    if keys is None:
-        keys = _keys_from_manifest(folder, made_by, index_sha256)
+    keys = None
+    for name, record in sources:
+        keys = _keys_recorded(folder, name, record, index_sha256)
+        if keys is not None:
+            break
     if keys is None:
         return {}, []
     try:
         faiss_index = read_faiss(index_path, mmap=False)
+        if faiss_index.ntotal != len(keys) or faiss_index.d != dimension:
+            return {}, []
+        vectors = all_vectors(faiss_index)
     except RuntimeError:
         return {}, []
-    if faiss_index.ntotal != len(keys) or faiss_index.d != dimension:
-        return {}, []
-    vectors = all_vectors(faiss_index)
     usable = usable_rows(vectors)
     notes = []
     if not usable.all():
@@ -338,33 +345,28 @@ def reusable_vectors(
     return {key: vector for key, vector, ok in zip(keys, vectors, usable, strict=True) if ok}, notes
 
 
-def _keys_from_vectors_file(
-    folder: Path, made_by: Callable[[Mapping[str, Any]], bool], index_sha256: str
-) -> list[str] | None:
-    """Each row's description hash from ``vectors.json``, if it is intact and describes this FAISS file."""
+def _json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when it is missing, unreadable or not an object."""
     try:
-        meta = json.loads((folder / VECTORS_FILE).read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(meta, dict) or meta.get("index_sha256") != index_sha256 or not made_by(meta):
-        return None
-    keys = meta.get("text_sha256")
-    return keys if isinstance(keys, list) and all(isinstance(k, str) for k in keys) else None
+    return value if isinstance(value, dict) else None
 
 
-def _keys_from_manifest(
-    folder: Path, made_by: Callable[[Mapping[str, Any]], bool], index_sha256: str
-) -> list[str] | None:
-    """Each row's description hash from ``songs.parquet``, if the manifest vouches for it and for this FAISS file."""
+def _keys_recorded(folder: Path, name: str, record: dict[str, Any], index_sha256: str) -> list[str] | None:
+    """Each row's description hash as ``record`` (the contents of file ``name``) gives it, if it describes this
+    FAISS file; a manifest's come from ``songs.parquet``, which must match the checksum it records."""
+    if name == VECTORS_FILE:
+        keys = record.get("text_sha256")
+        valid = record.get("index_sha256") == index_sha256 and isinstance(keys, list)
+        return keys if valid and all(isinstance(k, str) for k in keys) else None
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-        files = manifest["files"]
+        files = record["files"]
         if files[INDEX_FILE] != index_sha256 or files[SONGS_FILE] != sha256_of_file(folder / SONGS_FILE):
             return None
-        if not made_by(manifest):
-            return None
         keys = pd.read_parquet(folder / SONGS_FILE, columns=["text_sha256"])["text_sha256"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
     return [str(k) for k in keys]
 
