@@ -24,6 +24,8 @@ from index_builder.settings import Settings
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 8192
 """The first bytes looked at to tell a binary file from text."""
+HEADER_BYTES = 1 << 20
+"""The most of the header line read to count its columns (enough for 100,000 short names)."""
 PARSE_CHUNK_ROWS = 50_000
 """Rows parsed at a time (fewer when the row limit is lower), so the parse stops soon after the limit."""
 
@@ -76,7 +78,7 @@ def open_limited(path: Path, max_bytes: int) -> Iterator[io.BufferedReader]:
         compressed = path.name.endswith(".gz") or raw.read(2) == GZIP_MAGIC
         raw.seek(0)
         source: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
-        with io.BufferedReader(_LimitedReader(source, max_bytes, path.name)) as stream:
+        with source, io.BufferedReader(_LimitedReader(source, max_bytes, path.name)) as stream:
             yield stream
 
 
@@ -109,20 +111,20 @@ def read_catalogue_csv(path: Path, limits: CatalogueLimits, notes: list[str]) ->
 
 
 def _read_head(path: Path, limits: CatalogueLimits) -> bytes:
-    """The header line (and at least the first SNIFF_BYTES), read within the byte limit."""
+    """The first SNIFF_BYTES and the rest of the header line (up to HEADER_BYTES), read within the byte limit."""
     with open_limited(path, limits.max_catalogue_bytes) as stream:
         head = stream.read(SNIFF_BYTES)
         if b"\n" not in head and len(head) == SNIFF_BYTES:
-            head += stream.readline()
+            head += stream.readline(HEADER_BYTES)
         return head
 
 
 def _check_column_count(head: bytes, encoding: str, path: Path, limits: CatalogueLimits) -> None:
     """Refuse a header naming more than ``max_catalogue_columns`` columns, before any row is parsed."""
-    line = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
-    columns = len(next(csv.reader([line]), []))
+    line, newline, _ = head.partition(b"\n")
+    columns = len(next(csv.reader([line.decode(encoding, errors="replace")]), []))
     if columns > limits.max_catalogue_columns:
-        raise CatalogueError(_too_many_columns(path, columns, limits))
+        raise CatalogueError(_too_many_columns(path, columns, limits, whole_line=bool(newline)))
 
 
 def _parse(path: Path, encoding: str, limits: CatalogueLimits) -> pd.DataFrame:
@@ -143,8 +145,9 @@ def _parse(path: Path, encoding: str, limits: CatalogueLimits) -> pd.DataFrame:
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
-def _too_many_columns(path: Path, columns: int, limits: CatalogueLimits) -> str:
-    return f"{path.name} has {columns:,} columns; a catalogue may have at most {limits.max_catalogue_columns:,}."
+def _too_many_columns(path: Path, columns: int, limits: CatalogueLimits, whole_line: bool = True) -> str:
+    counted = f"{columns:,}" if whole_line else f"at least {columns:,}"
+    return f"{path.name} has {counted} columns; a catalogue may have at most {limits.max_catalogue_columns:,}."
 
 
 def _size(count: int) -> str:
