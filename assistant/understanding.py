@@ -33,6 +33,10 @@ class QueryIntent:
     year_max: int | None = None
     count: int | None = None
     corrections: list[str] = field(default_factory=list)
+    readings: dict[str, str] = field(default_factory=dict)
+    """How words no phrase covers were read, by concept name: ``angry -> aggressive``."""
+    strict: list[str] = field(default_factory=list)
+    """Concepts the person insisted on ("only fast songs"): never filled with the nearest songs."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -68,7 +72,7 @@ class QueryIntent:
         """``high energy, workout; genre dance pop; excluding Kesha; 2015 or later``."""
         parts = []
         if self.concepts:
-            parts.append(", ".join(c.label for c in self.concepts))
+            parts.append(", ".join(self.readings.get(c.name, c.label) for c in self.concepts))
         if self.genres:
             parts.append("genre " + " or ".join(self.genres))
         if self.artists:
@@ -99,10 +103,15 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     """Parse one request. Never raises on odd text: unknown words simply stay in the semantic part."""
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
+    remaining = _without_stated_state(remaining, vocabulary)
     remaining = _take_years(remaining, intent)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
-    kept = _take_mentions(words, vocabulary, intent)
+    capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", text) if w[:1].isupper()}
+    kept = _take_mentions(words, vocabulary, intent, capitalized)
+    wishes = [c for c in intent.concepts if c.wish]
+    if wishes:  # what the person wants to feel wins over a mood that says otherwise ("stressed out, calm me down")
+        intent.concepts = [c for c in intent.concepts if c.wish or not any(c.contradicts(w) for w in wishes)]
     intent.content_text = " ".join(kept)
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
     return intent
@@ -187,15 +196,28 @@ def _take_count(text: str, intent: QueryIntent) -> str:
     return text
 
 
-def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent) -> list[str]:
-    """Match the longest known phrases left to right; return the words that stay in the semantic text."""
+def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent, capitalized: set[str]) -> list[str]:
+    """Match the longest known phrases left to right; return the words that stay in the semantic text.
+
+    A genre or artist name counts only where the request uses it as one (``house music`` yes, ``clean the house``
+    no); otherwise a concept with the same phrase (``rap`` verses: rapping) or nothing takes its place. Spelling is
+    fixed only in words that are not words.
+    """
     kept: list[str] = []
     singles = vocabulary.single_words()
+    names_genres = _names_a_clear_genre(words, vocabulary)
     position = 0
     while position < len(words):
         mention, length = _longest_phrase(words, position, vocabulary)
-        if mention is None and len(words[position]) >= 5 and words[position] not in vocabulary.words.never_corrected:
-            guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.84)
+        if (
+            mention is not None
+            and mention.kind != "concept"
+            and not (mention.kind == "genre" and names_genres)
+            and not _used_as_name(words, position, length, mention, vocabulary, capitalized)
+        ):
+            mention, length = _longest_phrase(words, position, vocabulary, kinds=("concept",))
+        if mention is None and _may_be_a_typo(words[position], vocabulary):
+            guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.8)
             if guess:
                 mention, length = singles[guess[0]], 1
                 intent.corrections.append(f"read '{words[position]}' as '{guess[0]}'")
@@ -211,16 +233,86 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
                 if kept and kept[-1] == word:
                     kept.pop()
         _record(mention, negated, kept, intent, vocabulary)
+        if mention.kind == "concept" and not negated and _follows(words, position, vocabulary.words.insist):
+            intent.strict.append(mention.value)
         if not negated:
             kept.extend(words[position : position + length])
         position += length
     return kept
 
 
-def _longest_phrase(words: list[str], start: int, vocabulary: Vocabulary) -> tuple[Mention | None, int]:
+def _used_as_name(
+    words: list[str], position: int, length: int, mention: Mention, vocabulary: Vocabulary, capitalized: set[str]
+) -> bool:
+    """Whether a genre or artist name made of everyday words is used as a name here (see conversation_words)."""
+    phrase = words[position : position + length]
+    if not vocabulary.is_everyday(phrase) or (mention.kind == "genre" and length > 1):
+        return True  # "edm", "Ed Sheeran", "dance pop": nothing else they could mean
+    lists = vocabulary.words
+    before = words[position - 1] if position > 0 else ""
+    after = words[position + length] if position + length < len(words) else ""
+    if before in lists.determiners:
+        return False
+    if mention.kind == "artist" and all(word in capitalized for word in phrase):
+        return True
+    cues = lists.artist_cues if mention.kind == "artist" else lists.genre_cues
+    if after in lists.music_nouns or before in cues or _negation_start(words, position, lists) is not None:
+        return True
+    rest = [w for i, w in enumerate(words) if not position <= i < position + length]
+    return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
+
+
+def _names_a_clear_genre(words: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether the request names a genre that can only be a genre ("dance pop"): then its other genre words are
+    genres too ("pop but not dance pop")."""
+    for start in range(len(words)):
+        for length in range(2, min(vocabulary.longest, len(words) - start) + 1):
+            mention = vocabulary.phrases.get(tuple(words[start : start + length]))
+            if mention is not None and mention.kind == "genre":
+                return True
+    return False
+
+
+def _may_be_a_typo(word: str, vocabulary: Vocabulary) -> bool:
+    """Only a word of five letters or more that is no everyday word (nor a known phrase) is read as a typo."""
+    lists = vocabulary.words
+    if len(word) < 5 or word.isdigit() or word in lists.never_corrected or word in lists.stopwords:
+        return False
+    return word not in vocabulary.known_words and word not in lists.negators and word not in lists.follow_up_filler
+
+
+def _follows(words: list[str], position: int, markers: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether one of ``markers`` stands right before ``position``."""
+    return any(tuple(words[max(0, position - len(m)) : position]) == m for m in markers)
+
+
+def _without_stated_state(text: str, vocabulary: Vocabulary) -> str:
+    """The request without the state the person says they are in ("I'm sad"), when it also says what they want
+    to feel ("cheer me up"): then the state is not the songs' mood."""
+    words = tokens(text)
+    wishes = [c for c in vocabulary.concepts.values() if c.wish]
+    if not any(_contains(words, tokens(phrase)) for c in wishes for phrase in c.phrases):
+        return text
+    # Markers are matched on the text as typed, where "im" may be written "i'm".
+    markers = "|".join(r"\s+".join(map(re.escape, m)).replace("im", "i'?m") for m in vocabulary.words.state_markers)
+    breaks = r"[,.;!?]|\s(?:but|so|and|help|need|want|please)\b|$"
+    state = re.compile(rf"(?<![\w'])(?:{markers})\b[^,.;!?]*?(?={breaks})")
+    return state.sub(" ", text)
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    return bool(phrase) and any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+
+
+def _longest_phrase(
+    words: list[str], start: int, vocabulary: Vocabulary, kinds: tuple[str, ...] = ("concept", "genre", "artist")
+) -> tuple[Mention | None, int]:
     for length in range(min(vocabulary.longest, len(words) - start), 0, -1):
-        mention = vocabulary.phrases.get(tuple(words[start : start + length]))
-        if mention is not None:
+        key = tuple(words[start : start + length])
+        mention = vocabulary.phrases.get(key)
+        if mention is not None and mention.kind not in kinds:
+            mention = vocabulary.shadowed.get(key)
+        if mention is not None and mention.kind in kinds:
             return mention, length
     return None, 0
 

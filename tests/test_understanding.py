@@ -67,7 +67,7 @@ CASES = [
     ("biggest hits", {"concepts": ["popular"]}),
     ("calm study music", {"concepts": ["low_energy", "study"]}),
     ("sleep", {"concepts": ["sleep"]}),
-    ("road trip singalongs", {"concepts": ["road_trip"]}),
+    ("road trip singalongs", {"concepts": ["road_trip", "singalong"]}),
     ("romantic date night", {"concepts": ["romantic"]}),
     ("chill lofi vibes", {"concepts": ["chill"]}),
     ("melancholic", {"concepts": ["sad"]}),
@@ -79,7 +79,7 @@ CASES = [
     ("danceble party", {"concepts": ["danceable", "party"]}),
     ("melancolic", {"concepts": ["sad"]}),
     # nothing recognizable: stays semantic
-    ("songs that feel like a sunset over the ocean", {}),
+    ("songs that feel like a sunset over the ocean", {"concepts": ["sunset"]}),
     # follow-up phrasings: comparatives, "less", negations a few words before what they negate
     ("calmer", {"concepts": ["low_energy"]}),
     ("more upbeat", {"concepts": ["high_energy"]}),
