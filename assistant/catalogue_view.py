@@ -7,11 +7,9 @@ discovery needs (standardized audio features, title index, word shares) is built
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 from functools import cached_property
 
-import faiss
 import numpy as np
 import pandas as pd
 
@@ -21,23 +19,31 @@ from assistant.vocabulary import tokens
 from index_builder.buckets import BucketScheme
 from index_builder.schema import AUDIO_FEATURES, NUMERIC_FEATURES
 from index_builder.settings import Settings
-from index_builder.vector_index import stored_vectors
+from index_builder.song_fields import credited_artists
+from index_builder.vector_store import CreditsAny, FeatureIn, GenreIn, Not, RowsIn, VectorStore, Where, YearBetween
+
+__all__ = ["MAX_ROWS_IN_FILTER", "RESULT_COLUMNS", "CatalogueView", "credited_artists"]
 
 RESULT_COLUMNS = ("song_id", "title", "artist", "genre", "year", "description")
 """The columns a shown result reads (``SearchResult.from_song`` and ``explain``)."""
+MAX_ROWS_IN_FILTER = 16_384
+"""The most rows a pushed-down filter names (``rows_where``); a mask that needs more is applied after the search."""
 
 
 class CatalogueView:
-    """Read-only look-ups over one index's songs table and vectors (row i = song i = vector i)."""
+    """Read-only look-ups over one index's songs table and vectors (row i = song i = vector i).
+
+    ``store`` holds the vectors (the FAISS folder or a Milvus collection); None for a view over songs alone.
+    """
 
     def __init__(
-        self, songs: pd.DataFrame, scheme: BucketScheme, faiss_index: faiss.Index | None, settings: Settings
+        self, songs: pd.DataFrame, scheme: BucketScheme, store: VectorStore | None, settings: Settings
     ) -> None:
         self.songs = songs
         self.scheme = scheme
         self.settings = settings
         self.count = len(songs)
-        self._faiss_index = faiss_index
+        self._store = store
         self.bucket_words: dict[str, tuple[str, ...]] = {name: b.words for name, b in scheme.features.items()}
         self.codes: dict[str, np.ndarray] = {}
         """Per feature, each song's bucket position (-1 where the value is missing)."""
@@ -60,6 +66,7 @@ class CatalogueView:
         genre_texts = np.array([f" {' '.join(tokens(g))} " for g in songs["genre"]], dtype=object)
         self._genre_texts, self._genre_codes = np.unique(genre_texts, return_inverse=True)
         self._genre_names = songs["genre"].astype(str).str.casefold().to_numpy(dtype=object)
+        self._genre_spellings = songs["genre"].astype(str).to_numpy(dtype=object)
         credited: dict[str, list[int]] = {}
         for row, (artist, title) in enumerate(zip(songs["artist"], songs["title"], strict=True)):
             for name in credited_artists(artist, title):
@@ -100,6 +107,46 @@ class CatalogueView:
             if rows is not None:
                 mask[rows] = True
         return mask
+
+    # ---- the same conditions as filters a store can push down (index_builder/vector_store.py) --------------
+
+    def year_where(self, low: float | None, high: float | None) -> YearBetween:
+        """``year_mask(low, high)`` as a filter (whole years: a bound of 2015.5 keeps 2016 on, as the mask does)."""
+        return YearBetween(None if low is None else int(np.ceil(low)), None if high is None else int(np.floor(high)))
+
+    def genre_where(self, mask: np.ndarray) -> GenreIn:
+        """A genre mask (``genre_mask``, which depends on the genre alone) as the genres it keeps, spelled as here."""
+        return GenreIn(tuple(sorted(set(self._genre_spellings[mask]))))
+
+    def credited_where(self, names: Iterable[str]) -> CreditsAny:
+        """``credited_mask(names)`` as a filter."""
+        return CreditsAny(tuple(sorted({n.casefold() for n in names})))
+
+    def word_where(self, feature: str, words: Collection[str]) -> FeatureIn:
+        """``word_mask(feature, words)`` as ranges of the raw values: word i covers ``[edges[i-1], edges[i])``."""
+        edges = self.scheme.features[feature].edges
+        ranges: list[tuple[float | None, float | None]] = []
+        for i, word in enumerate(self.bucket_words[feature]):
+            if word not in words:
+                continue
+            low = float(edges[i - 1]) if i > 0 else None
+            high = float(edges[i]) if i < len(edges) else None
+            if ranges and ranges[-1][1] is not None and ranges[-1][1] == low:
+                ranges[-1] = (ranges[-1][0], high)  # neighbouring words: one range
+            else:
+                ranges.append((low, high))
+        return FeatureIn(feature, tuple(ranges))
+
+    def rows_where(self, mask: np.ndarray) -> Where | None:
+        """A mask as the rows it keeps, or those it drops (whichever is fewer); None when every song passes or
+        either list would be longer than MAX_ROWS_IN_FILTER (then the mask is applied after the search)."""
+        dropped = np.flatnonzero(~mask)
+        if len(dropped) == 0:
+            return None
+        kept = np.flatnonzero(mask)
+        if len(kept) <= len(dropped):
+            return RowsIn(tuple(int(r) for r in kept)) if len(kept) <= MAX_ROWS_IN_FILTER else None
+        return Not(RowsIn(tuple(int(r) for r in dropped))) if len(dropped) <= MAX_ROWS_IN_FILTER else None
 
     # ---- songs by id and row ------------------------------------------------------------------------------
 
@@ -145,15 +192,11 @@ class CatalogueView:
 
     @cached_property
     def vectors(self) -> np.ndarray:
-        """The songs' L2-normalized description embeddings: a no-copy view of an exact index, else a copy."""
-        view = stored_vectors(self._faiss_index)
-        if view is not None:
-            return view
-        return np.asarray(self._faiss_index.reconstruct_n(0, self._faiss_index.ntotal), dtype=np.float32)
-
-    def flat_vectors(self) -> np.ndarray | None:
-        """The exact index's vectors without a copy, or None for an approximate index."""
-        return stored_vectors(self._faiss_index)
+        """The songs' L2-normalized description embeddings: a no-copy view of an exact FAISS index, else a copy
+        (from a Milvus collection: read once, on first use)."""
+        if self._store is None:
+            raise ValueError("This catalogue view has no vectors.")
+        return self._store.all_vectors()
 
     @cached_property
     def numeric_features(self) -> tuple[str, ...]:
@@ -247,12 +290,3 @@ class CatalogueView:
         """Every release year with its number of songs, oldest first."""
         counts = self.songs["year"].dropna().astype(int).value_counts().sort_index()
         return [{"year": int(year), "count": int(count)} for year, count in counts.items()]
-
-
-def credited_artists(artist: str, title: str) -> frozenset[str]:
-    """Lower-cased artist names credited on a song: the artist field plus ``feat.``/``with`` guests in the title."""
-    names = {a.strip().casefold() for a in re.split(r",|&| x | and ", artist) if a.strip()}
-    names.add(artist.strip().casefold())
-    for guests in re.findall(r"[(\[](?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)", title, flags=re.IGNORECASE):
-        names.update(g.strip().casefold() for g in re.split(r",|&| and ", guests) if g.strip())
-    return frozenset(names)

@@ -2,7 +2,8 @@
 
 A request's words (years, genres, artists, feature words it insists on) become named ``Constraint``s, so an empty
 answer can say which one emptied it; the page's and the API's hard ``Filters`` (exact genres, a year range) become
-a mask that search takes as it is.
+a mask that search takes as it is. Each constraint also carries the same condition as a filter a vector store can
+push down (``where``), so that a Milvus search fetches only songs that pass it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 from assistant.catalogue_view import CatalogueView
 from assistant.titles import known_name
 from assistant.understanding import QueryIntent, describe_years
+from index_builder.vector_store import Not, Where
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Constraint:
     strict: bool = True
     """Stated outright (years, genres, artists, "no ...", "only ..."). A wish the request only implies is not:
     when too few songs pass it, the nearest fill the answer."""
+    where: Where | None = None
+    """The same condition as a filter a store can push down (None: the mask alone)."""
 
 
 def request_constraints(
@@ -40,27 +44,33 @@ def request_constraints(
     constraints = []
     if intent.year_min is not None or intent.year_max is not None:
         mask = view.year_mask(intent.year_min, intent.year_max)
-        constraints.append(Constraint(f"the years {describe_years(intent.year_min, intent.year_max)}", mask))
+        where = view.year_where(intent.year_min, intent.year_max)
+        constraints.append(
+            Constraint(f"the years {describe_years(intent.year_min, intent.year_max)}", mask, where=where)
+        )
     if intent.genres:
         wanted = [g for genre in intent.genres for g in (genre, *families.get(genre, ()))]
-        constraints.append(Constraint("genre " + " or ".join(intent.genres), view.genre_mask(wanted)))
+        mask = view.genre_mask(wanted)
+        constraints.append(Constraint("genre " + " or ".join(intent.genres), mask, where=view.genre_where(mask)))
     if intent.excluded_genres:
-        mask = ~view.genre_mask(intent.excluded_genres)
-        constraints.append(Constraint("excluding genre " + ", ".join(intent.excluded_genres), mask))
+        excluded = view.genre_mask(intent.excluded_genres)
+        where = Not(view.genre_where(excluded))
+        constraints.append(Constraint("excluding genre " + ", ".join(intent.excluded_genres), ~excluded, where=where))
     if intent.artists:
-        constraints.append(Constraint("by " + " or ".join(intent.artists), view.credited_mask(intent.artists)))
+        mask, where = view.credited_mask(intent.artists), view.credited_where(intent.artists)
+        constraints.append(Constraint("by " + " or ".join(intent.artists), mask, where=where))
     if intent.excluded_artists:
-        mask = ~view.credited_mask(intent.excluded_artists)
-        constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask))
+        mask, where = ~view.credited_mask(intent.excluded_artists), Not(view.credited_where(intent.excluded_artists))
+        constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask, where=where))
     insisted = {f for c in intent.concepts if c.constraint and c.name in intent.strict for f in c.wants}
     for feature, words in intent.required_words().items():
         if feature in view.words:
-            mask = view.word_mask(feature, words)
-            constraints.append(Constraint(" or ".join(sorted(words)), mask, strict=feature in insisted))
+            mask, where = view.word_mask(feature, words), view.word_where(feature, words)
+            constraints.append(Constraint(" or ".join(sorted(words)), mask, strict=feature in insisted, where=where))
     for feature, words in intent.excluded_words().items():
         if feature in view.words:
-            mask = ~view.word_mask(feature, words)
-            constraints.append(Constraint("not " + " or ".join(sorted(words)), mask))
+            mask, where = ~view.word_mask(feature, words), Not(view.word_where(feature, words))
+            constraints.append(Constraint("not " + " or ".join(sorted(words)), mask, where=where))
     return constraints
 
 

@@ -20,9 +20,8 @@ from index_builder.buckets import load_bucket_spec
 from index_builder.build import open_index
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch, QueryError
-from index_builder.index_store import SongIndex
 from index_builder.settings import Settings
-from index_builder.vector_index import normalized, search_index
+from index_builder.vector_store import VectorStore, Where, all_of
 
 MAX_QUERY_CHARS = 500
 FILL_OFFSET = 10.0
@@ -32,9 +31,10 @@ RELAXED_ALL = "every condition"
 
 
 class SearchEngine:
-    """Answers requests over one loaded index with the encoder that built it."""
+    """Answers requests over one loaded index (the FAISS folder or a Milvus collection) with the encoder that built
+    it."""
 
-    def __init__(self, index: SongIndex, encoder: Encoder, settings: Settings) -> None:
+    def __init__(self, index: VectorStore, encoder: Encoder, settings: Settings) -> None:
         if not encoder.matches_manifest(index.manifest):
             raise IndexMismatch(
                 f"The index was embedded by {index.manifest.get('model_name')}, not the loaded {encoder.model_name}; "
@@ -44,7 +44,7 @@ class SearchEngine:
         self.encoder = encoder
         self.settings = settings
         self.songs = index.songs
-        self.catalogue = CatalogueView(self.songs, index.scheme, index.faiss_index, settings)
+        self.catalogue = CatalogueView(self.songs, index.scheme, index, settings)
         spec = load_bucket_spec(settings.feature_words_path)
         concepts = load_concepts(settings.prompts_dir / "query_concepts.toml", {k: v["words"] for k, v in spec.items()})
         self.vocabulary = Vocabulary.build(
@@ -57,7 +57,6 @@ class SearchEngine:
         self._word_vectors: dict[str, np.ndarray] | None = None
         self._reader: ConceptReader | None = None
         self._word_vectors_lock = threading.Lock()
-        self._flat_vectors = self.catalogue.flat_vectors()
 
     @classmethod
     def from_settings(
@@ -120,16 +119,19 @@ class SearchEngine:
         if intent.count is not None and count != intent.count:
             notes.append(f"showing {count}, the most one answer holds")
         query_vector = self._query_vector(intent, like_ids)
-        ids, scores = self._candidates(query_vector)
         constraints = request_constraints(intent, self.catalogue, self.vocabulary.words.genre_families)
         allowed = np.ones(len(self.songs), dtype=bool) if allowed is None else allowed.copy()
         if exclude_ids:
             allowed[self.catalogue.rows_of(exclude_ids)] = False
         strict = [c for c in constraints if c.strict]
         soft = [c for c in constraints if not c.strict]
+        allowed_where = self.catalogue.rows_where(allowed) if self.index.pushes_down else None
+        ids, scores = self._candidates(query_vector, all_of([allowed_where, *(c.where for c in strict)]))
         relaxed = None
         passing = _all_of(allowed, strict)
         if not passing[ids].any() and strict:
+            if self.index.pushes_down:  # nothing passed the filter: fetch without the request's conditions to relax
+                ids, scores = self._candidates(query_vector, allowed_where)
             relaxed = self._relax(strict, allowed, ids)
             if relaxed is not None:
                 passing = _all_of(allowed, [c for c in strict if c.label != relaxed])
@@ -189,23 +191,20 @@ class SearchEngine:
         if like_ids:
             rows = self.catalogue.rows_of(like_ids)
             if len(rows):
-                song_vectors = np.stack([self.index.faiss_index.reconstruct(int(r)) for r in rows])
+                song_vectors = self.index.vectors(rows)
                 weight = self.settings.like_song_weight
                 vector = song_vectors.mean(axis=0) * weight + vector * (1.0 - weight)
                 vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return vector.astype(np.float32)
 
-    def _candidates(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every song, up to ``exact_search_limit`` songs (unsorted from a flat index); else a deep over-fetch."""
-        total = self.index.faiss_index.ntotal
+    def _candidates(self, query_vector: np.ndarray, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every song, up to ``exact_search_limit`` songs; else a deep over-fetch (the best 5%, at least 2,000), at
+        most what one search of the store returns. A store that pushes filters down returns only songs passing
+        ``where``; the folder returns the nearest regardless (unsorted when it scores every song)."""
+        total = len(self.index)
         limit = self.settings.exact_search_limit
-        if total <= limit and self._flat_vectors is not None:
-            # One matrix-vector product: FAISS would also heap-sort all of them (30,000 songs: 7 ms against 12+).
-            return np.arange(total), self._flat_vectors @ normalized(query_vector)[0]
         fetch = total if total <= limit else max(2000, total // 20)
-        scores, ids = search_index(self.index.faiss_index, query_vector[None, :], fetch)
-        valid = ids[0] >= 0
-        return ids[0][valid], scores[0][valid]
+        return self.index.candidates(query_vector, min(fetch, self.index.max_fetch), where)
 
     def _relax(self, constraints: list[Constraint], allowed: np.ndarray, ids: np.ndarray) -> str | None:
         """The label of the single constraint whose removal brings results back (latest-stated first)."""

@@ -8,6 +8,7 @@ import sys
 from index_builder.build import build_index, open_index
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
+from index_builder.vector_store import VectorStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,22 +20,27 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_args(args)
     column_map = parse_column_map(args.column)
     encoder = Encoder.from_settings(settings)
-    folder = settings.resolved_index_dir
     if args.check:
         index = open_index(settings, encoder, column_map, rebuild=False)
-        print(f"{folder}: OK, {len(index)} songs, built {index.manifest['built_at']}")
+        print(f"{_where(index)}: OK, {len(index)} songs, built {index.manifest['built_at']}")
         return 0
     if not args.quiet:
         _say(f"Using the {encoder.description}.")
     index = build_index(settings, encoder, column_map, on_progress=None if args.quiet else _say)
     manifest = index.manifest
     print(
-        f"Built {folder}: {len(index)} songs ({manifest['embedded']} embedded, {manifest['reused']} reused) "
+        f"Built {_where(index)}: {len(index)} songs ({manifest['embedded']} embedded, {manifest['reused']} reused) "
         f"in {manifest['build_seconds']:.1f} s."
     )
     for note in [*manifest["load_report"], *manifest["build_notes"]]:
         print(f"  - {note}")
     return 0
+
+
+def _where(index: VectorStore) -> str:
+    """The folder's path (as this command always printed it), or what the Milvus collection is."""
+    folder = getattr(index, "folder", None)
+    return str(folder) if folder is not None else index.describe()
 
 
 def _say(message: str) -> None:

@@ -1,4 +1,5 @@
-"""Catalogue to index: describe every song, embed what is new, write the folder; or reuse a matching one."""
+"""Catalogue to index: describe every song, embed what is new, write the folder (or the Milvus collection); or
+reuse a matching one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,18 +21,20 @@ from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
 from index_builder.index_store import (
+    FaissFolder,
     IndexKey,
-    SongIndex,
     checked_scheme,
     ensure_writable,
     load_index,
-    read_manifest,
     reusable_vectors,
-    write_index,
 )
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
-from index_builder.vector_index import build_cosine_index, plan_for
+from index_builder.vector_index import plan_for
+from index_builder.vector_store import StoreTarget, VectorStore
+
+if TYPE_CHECKING:
+    from index_builder.milvus_store import MilvusPlan
 
 log = logging.getLogger("moodring")
 
@@ -83,21 +87,27 @@ def build_index(
     encoder: Encoder,
     column_map: Mapping[str, str] | None = None,
     on_progress: Callable[[str], None] | None = None,
-) -> SongIndex:
-    """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused.
+) -> VectorStore:
+    """Build and write the index for ``settings.catalogue_path`` (the folder, or the Milvus collection when
+    ``settings.milvus_uri`` is set); texts already embedded are reused.
 
-    Raises IndexNotWritable before any work when the index folder cannot be written. Vectors are reused from the
-    checkpoints of an interrupted build and from the index now in the folder (even one whose manifest or songs
-    table is damaged), each only once it passes its checks (what was discarded is listed in the manifest's
-    ``build_notes``).
+    Raises IndexNotWritable before any work when the index folder (with Milvus: where the embedding checkpoints
+    go, beside it) cannot be written. Vectors are reused from the checkpoints of an interrupted build, from the
+    index now in the folder (even one whose manifest or songs table is damaged) and, with Milvus, from the
+    collection now behind the alias, each only once it passes its checks (what was discarded is listed in the
+    manifest's ``build_notes``).
     """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
     ensure_writable(folder)
-    described = describe_catalogue(settings, column_map, _previous_scheme(folder, settings))
+    target = store_target(settings, encoder.dimension)
+    described = describe_catalogue(settings, column_map, _previous_scheme(target, settings))
     songs = described.songs
     checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)
     stored, notes = reusable_vectors(folder, encoder.matches_manifest, encoder.dimension)
+    if not isinstance(target, FaissFolder):
+        kept, kept_notes = target.reusable_vectors(encoder.matches_manifest, encoder.dimension)
+        stored, notes = {**stored, **kept}, notes + kept_notes
     reusable = {**checkpoint.load(), **stored}
     notes = checkpoint.notes + notes
     for note in notes:
@@ -133,12 +143,9 @@ def build_index(
         "reused": len(songs) - len(todo),
         "embed_seconds": round(embed_seconds, 3),
     }
-    plan = plan_for(len(songs), settings.approximate_above, settings.ivf_nprobe)
-    index_started = time.perf_counter()
-    faiss_index = build_cosine_index(vectors, plan)
-    extra["index_seconds"] = round(time.perf_counter() - index_started, 3)
-    extra["build_seconds"] = round(time.perf_counter() - started, 3)
-    index = write_index(folder, faiss_index, songs, described.scheme, key, extra, plan)
+    if on_progress and not isinstance(target, FaissFolder):
+        on_progress(f"Writing {len(songs)} songs to the {target.describe()}.")
+    index = target.write(songs, vectors, described.scheme, key, extra, started)
     checkpoint.discard()
     return index
 
@@ -149,18 +156,15 @@ def open_index(
     column_map: Mapping[str, str] | None = None,
     rebuild: bool = True,
     on_progress: Callable[[str], None] | None = None,
-) -> SongIndex:
-    """Load the index if it matches the current model, template and catalogue; otherwise rebuild (or raise)."""
-    folder = settings.resolved_index_dir
+) -> VectorStore:
+    """Load the index (the folder, or the Milvus collection when ``settings.milvus_uri`` is set) if it matches the
+    current model, template and catalogue; otherwise rebuild (or raise)."""
     try:
+        if settings.milvus_uri:
+            return _open_collection(settings, encoder, column_map)
+        folder = settings.resolved_index_dir
         index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
-        problems = scheme_problems(index.scheme, load_bucket_spec(settings.feature_words_path))
-        if problems:
-            raise IndexMismatch(
-                f"The index at {folder} describes songs in words its thresholds file does not have: "
-                + "; ".join(problems)
-                + "."
-            )
+        _check_scheme(index, str(folder), settings)
         wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
         if index.plan != wanted:
             raise IndexMismatch(
@@ -177,10 +181,63 @@ def open_index(
     return build_index(settings, encoder, column_map, on_progress)
 
 
-def _previous_scheme(folder: Path, settings: Settings) -> BucketScheme | None:
-    """The bucket edges of the index now in ``folder``, if its manifest is readable and its buckets are intact."""
+def store_target(settings: Settings, dimension: int) -> StoreTarget:
+    """Where a build for ``settings`` writes: the Milvus collection when ``milvus_uri`` is set, else the folder."""
+    if settings.milvus_uri:
+        from index_builder.milvus_store import MilvusCollection
+
+        plan = _milvus_plan(settings, dimension)
+        return MilvusCollection(settings.milvus_uri, settings.resolved_milvus_collection, plan)
+    return FaissFolder(
+        settings.resolved_index_dir, lambda count: plan_for(count, settings.approximate_above, settings.ivf_nprobe)
+    )
+
+
+def _milvus_plan(settings: Settings, dimension: int) -> Callable[[int], MilvusPlan]:
+    """The Milvus plan for n songs of ``dimension`` under ``settings`` (``milvus_store.milvus_plan_for``)."""
+    from index_builder.milvus_store import milvus_plan_for, segment_rows_for
+
+    def plan(count: int) -> MilvusPlan:
+        return milvus_plan_for(
+            count,
+            settings.approximate_above,
+            settings.milvus_quantize_above,
+            settings.milvus_nprobe_share,
+            segment_rows_for(settings.milvus_uri, dimension),
+            settings.milvus_index,
+        )
+
+    return plan
+
+
+def _open_collection(settings: Settings, encoder: Encoder, column_map: Mapping[str, str] | None) -> VectorStore:
+    from index_builder.milvus_store import load_collection
+
+    name = settings.resolved_milvus_collection
+    key = current_key(settings, encoder, column_map)
+    index = load_collection(settings.milvus_uri, name, key, _milvus_plan(settings, encoder.dimension))
+    _check_scheme(index, f"Milvus {settings.milvus_uri} collection {name}", settings)
+    return index
+
+
+def _check_scheme(index: VectorStore, where: str, settings: Settings) -> None:
+    """IndexMismatch when the index's bucket words are not those the thresholds file has now."""
+    problems = scheme_problems(index.scheme, load_bucket_spec(settings.feature_words_path))
+    if problems:
+        raise IndexMismatch(
+            f"The index at {where} describes songs in words its thresholds file does not have: "
+            + "; ".join(problems)
+            + "."
+        )
+
+
+def _previous_scheme(target: StoreTarget, settings: Settings) -> BucketScheme | None:
+    """The bucket edges of the index now at ``target``, if its manifest is readable and its buckets are intact."""
+    manifest = target.previous_manifest()
+    if manifest is None:
+        return None
     try:
-        scheme = checked_scheme(folder, read_manifest(folder, any_format=True))
+        scheme = checked_scheme(target.describe(), manifest)
     except IndexMismatch:
         return None
     return None if scheme_problems(scheme, load_bucket_spec(settings.feature_words_path)) else scheme

@@ -17,6 +17,11 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags that override the Settings fields every command uses."""
     parser.add_argument("--catalogue", type=Path, help="catalogue CSV or .csv.gz (default: the bundled one)")
     parser.add_argument("--index", "--out", dest="index", type=Path, help="index folder (default: one per catalogue)")
+    parser.add_argument(
+        "--milvus",
+        metavar="URI",
+        help="keep the index in Milvus: a Milvus Lite file (songs.db) or a server (http://host:19530)",
+    )
     parser.add_argument("--model-path", type=Path, help="local all-mpnet-base-v2 folder (default: the PyPI parts)")
     parser.add_argument(
         "--encoder",
@@ -41,6 +46,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         index_dir=args.index,
         model_path=args.model_path,
         encoder=getattr(args, "encoder", None),
+        milvus_uri=getattr(args, "milvus", None),
     )
     settings = settings.with_changes(show_progress=False) if args.quiet else settings
     configure_process(settings)

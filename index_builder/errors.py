@@ -29,3 +29,7 @@ class ConfigError(MoodringError):
 
 class IndexNotWritable(MoodringError):
     """An index folder (or the folder it lives in) that cannot be written, so no index can be built there."""
+
+
+class StoreUnavailable(MoodringError):
+    """A vector store that cannot be reached or refuses a request (a Milvus server that is down, a locked file)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,25 @@ class Settings:
 
     index_root: Path = PROJECT_ROOT / ".moodring" / "indexes"
     """Parent of the default index folders, one per catalogue."""
+
+    milvus_uri: str = ""
+    """Keep the index in Milvus instead of the folder: a Milvus Lite file (``songs.db``, run inside this process) or
+    a server address (``http://host:19530``). Empty (default): the FAISS index folder. The flag ``--milvus URI``."""
+
+    milvus_collection: str = ""
+    """The Milvus alias the index is searched through. Default: ``moodring_<catalogue name>_<hash of its path>``."""
+
+    milvus_index: str = "auto"
+    """The Milvus index type: ``auto`` (default: ``FLAT`` up to ``approximate_above`` songs, ``IVF_FLAT`` above it,
+    ``IVF_SQ8`` above ``milvus_quantize_above``), or one of ``FLAT``, ``IVF_FLAT``, ``IVF_SQ8``, ``HNSW``."""
+
+    milvus_quantize_above: int = 5_000_000
+    """Milvus collections above this many songs store 8-bit vectors (``IVF_SQ8``, a quarter of the memory of
+    float32). docs/scale-milvus.md has the measured recall and the memory per node this buys."""
+
+    milvus_nprobe_share: float = 0.125
+    """The share of each segment's IVF lists a Milvus search probes (default 1/8, the folder's 256 of 2,048 lists);
+    Milvus indexes each segment on its own, so the lists follow the segment size (``python -m bench.milvus_scale``)."""
 
     model_path: Path | None = None
     """An explicit local copy of ``all-mpnet-base-v2``. Default: assembled from the PyPI part packages."""
@@ -185,6 +205,15 @@ class Settings:
         digest = hashlib.sha256(str(Path(self.catalogue_path).resolve()).encode()).hexdigest()[:8]
         stem = Path(self.catalogue_path).name.split(".")[0]
         return Path(self.index_root) / f"{stem}-{digest}"
+
+    @property
+    def resolved_milvus_collection(self) -> str:
+        """The Milvus alias for this catalogue: the explicit one, else one derived from the catalogue path."""
+        if self.milvus_collection:
+            return self.milvus_collection
+        digest = hashlib.sha256(str(Path(self.catalogue_path).resolve()).encode()).hexdigest()[:8]
+        stem = re.sub(r"[^0-9A-Za-z_]", "_", Path(self.catalogue_path).name.split(".")[0])[:100]
+        return f"moodring_{stem}_{digest}"
 
     @property
     def template_path(self) -> Path:
