@@ -553,7 +553,7 @@ class MilvusCollection:
             call("flush", staging)
             insert_seconds = time.perf_counter() - insert_started
             index_started = time.perf_counter()
-            call("create_index", staging, _index_params(self.client, plan))
+            call("create_index", staging, _index_params(self.client, plan), sync=False)  # waited for below
             _wait_for_index(call, staging, len(songs))
             call("load_collection", staging)
             index_seconds = time.perf_counter() - index_started
