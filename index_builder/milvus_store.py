@@ -70,6 +70,8 @@ class MilvusPlan:
     index_type: str = "FLAT"
     build_params: tuple[tuple[str, int], ...] = ()
     search_params: tuple[tuple[str, int], ...] = ()
+    segment_rows: int = 0
+    """Rows per sealed segment the IVF lists were sized for (0 for the other index types)."""
 
     @property
     def exact(self) -> bool:
@@ -84,11 +86,17 @@ class MilvusPlan:
         search = ", ".join(f"{k}={v}" for k, v in self.search_params)
         return f"{self.index_type} ({build}; {search})"
 
-    def search_params_for(self, k: int) -> dict[str, Any]:
-        """The search parameters for a top-``k`` search (HNSW's ``ef`` must be at least ``k``)."""
+    def search_params_for(self, k: int, count: int) -> dict[str, Any]:
+        """The search parameters for a top-``k`` search over ``count`` songs: HNSW's ``ef`` at least ``k``; IVF
+        probing enough lists of each segment to hold ``k`` vectors on average (half as many again), as the folder's
+        deep fetch does (``vector_index.search_index``), so a deep fetch is not cut short by ``nprobe``."""
         params = dict(self.search_params)
         if "ef" in params:
             params["ef"] = max(params["ef"], k)
+        if "nprobe" in params:
+            lists = dict(self.build_params)["nlist"]
+            rows = max(1, min(count, self.segment_rows or count))
+            params["nprobe"] = min(lists, max(params["nprobe"], math.ceil(1.5 * k * lists / rows)))
         return {"metric_type": "IP", "params": params}
 
     def to_manifest(self) -> dict[str, Any]:
@@ -97,6 +105,7 @@ class MilvusPlan:
             "milvus_index_type": self.index_type,
             "milvus_build_params": dict(self.build_params),
             "milvus_search_params": dict(self.search_params),
+            "milvus_segment_rows": self.segment_rows,
         }
 
     @classmethod
@@ -106,6 +115,7 @@ class MilvusPlan:
             str(manifest.get("milvus_index_type")),
             tuple(sorted(dict(manifest.get("milvus_build_params") or {}).items())),
             tuple(sorted(dict(manifest.get("milvus_search_params") or {}).items())),
+            int(manifest.get("milvus_segment_rows") or 0),
         )
 
 
@@ -138,7 +148,7 @@ def milvus_plan_for(
         return MilvusPlan("HNSW", (("M", HNSW_M), ("efConstruction", HNSW_EF_CONSTRUCTION)), (("ef", HNSW_EF),))
     lists = ivf_lists(max(1, min(count, segment_rows)))
     nprobe = max(1, min(lists, math.ceil(lists * nprobe_share)))
-    return MilvusPlan(chosen, (("nlist", lists),), (("nprobe", nprobe),))
+    return MilvusPlan(chosen, (("nlist", lists),), (("nprobe", nprobe),), segment_rows)
 
 
 def segment_rows_for(uri: str, dimension: int) -> int:
@@ -282,7 +292,7 @@ class MilvusIndex:
             limit=k,
             filter=self.expression(where),
             output_fields=["row"],  # the key alone: with no fields named, Milvus Lite returns every field
-            search_params=self.plan.search_params_for(k),
+            search_params=self.plan.search_params_for(k, len(self)),
         )
         for i, found in enumerate(hits):
             for j, hit in enumerate(found):
@@ -408,6 +418,12 @@ def load_collection(
         raise IndexMismatch(
             f"The index at {label} holds {dimension}-d vectors, its manifest says {manifest.get('dimension')} "
             f"({manifest.get('metric')})."
+        )
+    built = _call(client, uri, "describe_index", name, "vector") or {}
+    if (built.get("index_type"), built.get("metric_type")) != (plan.index_type, "IP"):
+        raise IndexMismatch(
+            f"The index at {label} has a {built.get('index_type')} ({built.get('metric_type')}) vector index, its "
+            f"manifest says {plan.index_type} (IP)."
         )
     _call(client, uri, "load_collection", name)
     count = int(_call(client, uri, "get_collection_stats", name).get("row_count", -1))
@@ -683,8 +699,13 @@ def _json_safe(value: Any) -> Any:
 
 
 def _index_params(client: Any, plan: MilvusPlan) -> Any:
+    """The vector index request. pymilvus 3 sends build parameters as flat keys (``nlist``), which a server reads;
+    Milvus Lite 3.2 reads only a ``params`` key holding them as JSON (without it, it builds 128 lists whatever was
+    asked). Both are sent: a server merges ``params`` into the flat keys."""
     params = client.prepare_index_params()
-    params.add_index(field_name="vector", index_type=plan.index_type, metric_type="IP", params=dict(plan.build_params))
+    build = dict(plan.build_params)
+    extra = {**build, "params": build} if build else {}
+    params.add_index(field_name="vector", index_type=plan.index_type, metric_type="IP", params=extra)
     return params
 
 

@@ -238,7 +238,12 @@ def test_the_index_type_follows_catalogue_size():
     lists = dict(plan(1_000_000).build_params)["nlist"]
     assert lists == dict(plan(50_000_000).build_params)["nlist"] == 512  # lists follow the 100,000-row segments
     assert dict(plan(1_000_000).search_params)["nprobe"] == 64
-    assert plan(10, "hnsw").index_type == "HNSW" and plan(10, "HNSW").search_params_for(500)["params"]["ef"] == 500
+    assert (
+        dict(plan(1_000_000).search_params)["nprobe"]
+        == plan(1_000_000).search_params_for(10, 10**6)["params"]["nprobe"]
+    )
+    assert plan(1_000_000).search_params_for(16_384, 10**6)["params"]["nprobe"] == 126  # a deep fetch probes more
+    assert plan(10, "hnsw").index_type == "HNSW" and plan(10, "HNSW").search_params_for(500, 10)["params"]["ef"] == 500
     server = milvus_plan_for(10_000_000, 200_000, 5_000_000, 0.125, (1 << 30) // (4 * 768))
     assert dict(server.build_params)["nlist"] == 1024  # 349,525-row server segments
     with pytest.raises(ValueError, match="Unknown Milvus index type"):
