@@ -20,7 +20,6 @@ from sklearn.preprocessing import StandardScaler
 from assistant.engine import SearchEngine
 from index_builder.errors import ConfigError
 from index_builder.schema import NUMERIC_FEATURES
-from index_builder.vector_index import search_index
 
 PRESETS_PATH = Path(__file__).resolve().parent / "feature_presets.toml"
 
@@ -45,7 +44,7 @@ class PlainEmbedding:
 
     def rank(self, text: str, k: int) -> np.ndarray:
         vector = self.engine.encoder.encode_query(text)
-        _, ids = search_index(self.engine.index.faiss_index, vector[None, :], k)
+        _, ids = self.engine.index.search(vector[None, :], k)  # the folder's FAISS index or the Milvus collection
         return ids[0][ids[0] >= 0]
 
 

@@ -37,11 +37,12 @@ def milvus_engine(bundled_engine, tmp_path_factory):
 
 
 def same_response(faiss, milvus) -> None:
-    """The same songs in the same order with the same explanations, notes and reading; scores to float rounding."""
+    """The same songs in the same order with the same explanations, notes and reading; scores (rounded to 4 places)
+    to float rounding."""
     assert [r.song_id for r in milvus.results] == [r.song_id for r in faiss.results]
     assert [(r.explanation, r.matched) for r in milvus.results] == [(r.explanation, r.matched) for r in faiss.results]
     assert (milvus.understood, milvus.notes, milvus.relaxed) == (faiss.understood, faiss.notes, faiss.relaxed)
-    np.testing.assert_allclose([r.score for r in milvus.results], [r.score for r in faiss.results], atol=1e-5)
+    np.testing.assert_allclose([r.score for r in milvus.results], [r.score for r in faiss.results], atol=2e-4)
 
 
 def test_the_collection_reuses_the_folders_vectors_and_records_what_built_it(bundled_engine, milvus_engine):
