@@ -26,7 +26,7 @@ import numpy as np
 from bench.queries import benchmark_queries
 from bench.results_file import RESULTS_PATH, write_section
 from bench.synthetic import write_synthetic_catalogue
-from bench.timing import percentiles_ms
+from bench.timing import percentiles_ms, private_mib
 from bench.vectors import song_like_chunks, song_like_vectors
 from evaluation.tables import machine_description, markdown_table
 from index_builder.build import open_index
@@ -288,17 +288,17 @@ def _measure_load(figures: IndexFigures, path: Path, queries: np.ndarray) -> Non
     figures.checksum_s = time.perf_counter() - started
     for mmap in (False, True):
         gc.collect()
-        before = _private_mib()
+        before = private_mib()
         started = time.perf_counter()
         index = read_faiss(path, mmap=mmap)
         seconds = time.perf_counter() - started
         apply_search_params(index, figures.plan.search_params)
-        grown = _private_mib() - before
+        grown = private_mib() - before
         if mmap:
             figures.mmap_load_s, figures.mmap_rss_mib = seconds, grown
             for row in range(min(10, len(queries))):
                 index.search(queries[row : row + 1], TOP_K)
-            figures.mmap_rss_after_search_mib = _private_mib() - before
+            figures.mmap_rss_after_search_mib = private_mib() - before
         else:
             figures.load_s, figures.load_rss_mib = seconds, grown
         del index
@@ -368,14 +368,6 @@ def _latency(index: faiss.Index, queries: np.ndarray, threads: int, k: int = TOP
 
 def _recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / TOP_K for f, t in zip(found, truth, strict=True)]))
-
-
-def _private_mib() -> float:
-    """This process's anonymous resident memory (Linux ``RssAnon``), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -557,7 +557,7 @@ class MilvusCollection:
         staging = f"{self.name}_v{time.time_ns() // 1_000_000}"
         credited = [sorted(credited_artists(a, t)) for a, t in zip(songs["artist"], songs["title"], strict=True)]
         call = self._call
-        call("create_collection", staging, schema=_schema(vectors.shape[1], features, credited))
+        call("create_collection", staging, schema=collection_schema(vectors.shape[1], features, credited))
         try:
             insert_started = time.perf_counter()
             table = pa.Table.from_pandas(songs, preserve_index=False)
@@ -569,8 +569,8 @@ class MilvusCollection:
             call("flush", staging)
             insert_seconds = time.perf_counter() - insert_started
             index_started = time.perf_counter()
-            call("create_index", staging, _index_params(self.client, plan), sync=False)  # waited for below
-            _wait_for_index(call, staging, len(songs))
+            call("create_index", staging, index_params(self.client, plan), sync=False)  # waited for below
+            wait_for_index(call, staging, len(songs))
             call("load_collection", staging)
             index_seconds = time.perf_counter() - index_started
             count = int(call("get_collection_stats", staging).get("row_count", -1))
@@ -644,7 +644,8 @@ class MilvusCollection:
         return _call(self.client, self.uri, method, *args, **kwargs)
 
 
-def _schema(dimension: int, features: tuple[str, ...], credited: list[list[str]]) -> Any:
+def collection_schema(dimension: int, features: tuple[str, ...], credited: list[list[str]]) -> Any:
+    """The collection's fields: row (key), vector, description hash, the filtered fields, the whole record."""
     from pymilvus import DataType, MilvusClient
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -698,7 +699,7 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _index_params(client: Any, plan: MilvusPlan) -> Any:
+def index_params(client: Any, plan: MilvusPlan) -> Any:
     """The vector index request. pymilvus 3 sends build parameters as flat keys (``nlist``), which a server reads;
     Milvus Lite 3.2 reads only a ``params`` key holding them as JSON (without it, it builds 128 lists whatever was
     asked). Both are sent: a server merges ``params`` into the flat keys."""
@@ -709,7 +710,7 @@ def _index_params(client: Any, plan: MilvusPlan) -> Any:
     return params
 
 
-def _wait_for_index(call: Callable[..., Any], name: str, count: int, timeout_s: float = 3600.0) -> None:
+def wait_for_index(call: Callable[..., Any], name: str, count: int, timeout_s: float = 3600.0) -> None:
     """Wait until every row is indexed (a server builds indexes in the background; Milvus Lite at once)."""
     deadline = time.monotonic() + timeout_s
     while True:
