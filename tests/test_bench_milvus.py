@@ -30,6 +30,7 @@ def test_smoke_run_fills_every_table(tmp_path):
         assert built.index_s > 0 and built.disk_mib > 0 and len(built.deep_latency) == 2
     text = report.to_markdown("python -m bench.milvus_scale --smoke")
     assert "Projected to a Milvus cluster" in text and "| Milvus IVF_SQ8 | 100,000,000 |" in text
+    assert "| Milvus FLAT (Settings picks) | 10,000,000 |" not in text
     assert not list(tmp_path.iterdir())  # the Milvus Lite folder went with the temporary folder
 
 

@@ -16,7 +16,6 @@ from index_builder.build import describe_catalogue
 from index_builder.errors import IndexMismatch, StoreUnavailable
 from index_builder.index_store import IndexKey
 from index_builder.milvus_store import (
-    LITE_SEGMENT_ROWS,
     MAX_FETCH,
     MilvusCollection,
     MilvusIndex,
@@ -26,6 +25,7 @@ from index_builder.milvus_store import (
     load_collection,
     milvus_plan_for,
     quote,
+    segment_rows_for,
 )
 from index_builder.settings import BUNDLED_CATALOGUE, Settings
 from index_builder.song_fields import credited_artists
@@ -192,7 +192,7 @@ def test_a_mismatch_is_refused_with_the_reason(stored):
     ]:
         with pytest.raises(IndexMismatch, match=reason):
             load_collection(index.uri, "songs", dataclasses.replace(KEY, **change))
-    ivf = milvus_plan_for(10, 0, 100, 0.5, LITE_SEGMENT_ROWS)
+    ivf = milvus_plan_for(10, 0, 100, 0.5, 100_000)
     with pytest.raises(IndexMismatch, match="IVF_FLAT"):
         load_collection(index.uri, "songs", KEY, lambda count: ivf)
     with pytest.raises(IndexMismatch, match="No index at Milvus"):
@@ -229,23 +229,27 @@ def test_a_collection_moodring_did_not_make_is_never_replaced(described, tmp_pat
 
 
 def test_the_index_type_follows_catalogue_size():
+    lite = segment_rows_for("songs.db", 768)
+
     def plan(count, index_type="auto"):
-        return milvus_plan_for(count, 200_000, 5_000_000, 0.125, LITE_SEGMENT_ROWS, index_type)
+        return milvus_plan_for(count, 200_000, 5_000_000, 0.25, lite, index_type)
 
     assert plan(200_000) == MilvusPlan() and plan(587).exact
     assert plan(200_001).index_type == "IVF_FLAT" and plan(5_000_000).index_type == "IVF_FLAT"
     assert plan(5_000_001).index_type == "IVF_SQ8"
     lists = dict(plan(1_000_000).build_params)["nlist"]
-    assert lists == dict(plan(50_000_000).build_params)["nlist"] == 512  # lists follow the 100,000-row segments
-    assert dict(plan(1_000_000).search_params)["nprobe"] == 64
+    assert lite == 43_690 and segment_rows_for("http://milvus:19530", 768) == 349_525
+    assert lists == dict(plan(50_000_000).build_params)["nlist"] == 512  # lists follow the segments, not the total
+    assert dict(plan(1_000_000).search_params)["nprobe"] == 128
     assert (
         dict(plan(1_000_000).search_params)["nprobe"]
         == plan(1_000_000).search_params_for(10, 10**6)["params"]["nprobe"]
     )
-    assert plan(1_000_000).search_params_for(16_384, 10**6)["params"]["nprobe"] == 126  # a deep fetch probes more
+    assert plan(1_000_000).search_params_for(16_384, 10**6)["params"]["nprobe"] == 289  # a deep fetch probes more
     assert plan(10, "hnsw").index_type == "HNSW" and plan(10, "HNSW").search_params_for(500, 10)["params"]["ef"] == 500
-    server = milvus_plan_for(10_000_000, 200_000, 5_000_000, 0.125, (1 << 30) // (4 * 768))
-    assert dict(server.build_params)["nlist"] == 1024  # 349,525-row server segments
+    server = milvus_plan_for(10_000_000, 200_000, 5_000_000, 0.25, segment_rows_for("http://milvus:19530", 768))
+    assert server.index_type == "IVF_SQ8" and dict(server.build_params)["nlist"] == 1024
+    assert dict(server.search_params)["nprobe"] == 256
     with pytest.raises(ValueError, match="Unknown Milvus index type"):
         plan(10, "DISKANN")
 
