@@ -453,7 +453,9 @@ def _read_rows(call: Callable[..., Any], name: str, count: int, fields: list[str
     """The collection's records, ``READ_BATCH`` rows at a time in row order, with ``fields`` (and ``row``)."""
     for start in range(0, count, READ_BATCH):
         stop = min(count, start + READ_BATCH)
-        yield call("query", name, filter=f"row >= {start} and row < {stop}", output_fields=["row", *fields])
+        yield call(
+            "query", name, filter=f"row >= {start} and row < {stop}", output_fields=["row", *fields], limit=stop - start
+        )
 
 
 def _read_songs(client: Any, uri: str, name: str, count: int, manifest: Mapping[str, Any]) -> pd.DataFrame:
