@@ -232,11 +232,13 @@ def test_the_index_type_follows_catalogue_size():
     lite = segment_rows_for("songs.db", 768)
 
     def plan(count, index_type="auto"):
-        return milvus_plan_for(count, 200_000, 5_000_000, 0.25, lite, index_type)
+        defaults = Settings()
+        return milvus_plan_for(count, defaults.approximate_above, defaults.milvus_quantize_above,
+                               defaults.milvus_nprobe_share, lite, index_type)  # fmt: skip
 
     assert plan(200_000) == MilvusPlan() and plan(587).exact
-    assert plan(200_001).index_type == "IVF_FLAT" and plan(5_000_000).index_type == "IVF_FLAT"
-    assert plan(5_000_001).index_type == "IVF_SQ8"
+    assert plan(200_001).index_type == "IVF_FLAT" and plan(10_000_000).index_type == "IVF_FLAT"
+    assert plan(10_000_001).index_type == "IVF_SQ8"
     lists = dict(plan(1_000_000).build_params)["nlist"]
     assert lite == 43_690 and segment_rows_for("http://milvus:19530", 768) == 349_525
     assert lists == dict(plan(50_000_000).build_params)["nlist"] == 512  # lists follow the segments, not the total
@@ -247,7 +249,7 @@ def test_the_index_type_follows_catalogue_size():
     )
     assert plan(1_000_000).search_params_for(16_384, 10**6)["params"]["nprobe"] == 289  # a deep fetch probes more
     assert plan(10, "hnsw").index_type == "HNSW" and plan(10, "HNSW").search_params_for(500, 10)["params"]["ef"] == 500
-    server = milvus_plan_for(10_000_000, 200_000, 5_000_000, 0.25, segment_rows_for("http://milvus:19530", 768))
+    server = milvus_plan_for(20_000_000, 200_000, 10_000_000, 0.25, segment_rows_for("http://milvus:19530", 768))
     assert server.index_type == "IVF_SQ8" and dict(server.build_params)["nlist"] == 1024
     assert dict(server.search_params)["nprobe"] == 256
     with pytest.raises(ValueError, match="Unknown Milvus index type"):
