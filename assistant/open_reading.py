@@ -77,6 +77,8 @@ class ConceptReader:
         ]
         phrases = [f"{a} {b}" for a, b in itertools.pairwise(open_words) if a and b]
         phrases += [w for w in open_words if w]
+        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"), read last
+            phrases.append(intent.content_text)
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
     def read(self, phrases: list[str], vectors: np.ndarray) -> list[Reading]:
@@ -85,11 +87,16 @@ class ConceptReader:
             return []
         similarity = vectors @ self.vectors.T
         readings: dict[str, Reading] = {}
+        read_words: set[str] = set()
         for phrase, row in zip(phrases, similarity, strict=True):
+            words = set(phrase.split())
+            if len(words) <= 2 and words <= read_words:
+                continue  # "afternoon" once "lazy afternoon" was read: the pair says more than its words
             best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
             name = max(best, key=best.__getitem__)
             if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
                 readings[name] = Reading(phrase, name, best[name])
+                read_words |= words
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
 

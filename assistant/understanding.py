@@ -205,14 +205,14 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
     """
     kept: list[str] = []
     singles = vocabulary.single_words()
-    names_genres = _names_a_clear_genre(words, vocabulary)
+    clear_genre_ends = _clear_genre_ends(words, vocabulary)
     position = 0
     while position < len(words):
         mention, length = _longest_phrase(words, position, vocabulary)
         if (
             mention is not None
             and mention.kind != "concept"
-            and not (mention.kind == "genre" and names_genres)
+            and not (mention.kind == "genre" and clear_genre_ends and position not in clear_genre_ends)
             and not _used_as_name(words, position, length, mention, vocabulary, capitalized)
         ):
             mention, length = _longest_phrase(words, position, vocabulary, kinds=("concept",))
@@ -262,15 +262,16 @@ def _used_as_name(
     return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
 
 
-def _names_a_clear_genre(words: list[str], vocabulary: Vocabulary) -> bool:
-    """Whether the request names a genre that can only be a genre ("dance pop"): then its other genre words are
-    genres too ("pop but not dance pop")."""
+def _clear_genre_ends(words: list[str], vocabulary: Vocabulary) -> set[int]:
+    """Where the genres that can only be genres ("dance pop") end. When a request names one, its other genre words
+    are genres too ("pop but not dance pop"), except one right after it ("big room house": house is part of it)."""
+    ends = set()
     for start in range(len(words)):
         for length in range(2, min(vocabulary.longest, len(words) - start) + 1):
             mention = vocabulary.phrases.get(tuple(words[start : start + length]))
             if mention is not None and mention.kind == "genre":
-                return True
-    return False
+                ends.add(start + length)
+    return ends
 
 
 def _may_be_a_typo(word: str, vocabulary: Vocabulary) -> bool:

@@ -117,7 +117,7 @@ class Settings:
     P@10 0.836 / 0.897 at 0.15, 0.865 / 0.913 at 0.3, 0.886 / 0.913 at 0.5, 0.893 / 0.913 at 0.8; above 0.5 the
     request's own words count for little against the features."""
 
-    concept_match_threshold: float = 0.72
+    concept_match_threshold: float = 0.7
     """The open vocabulary: a request word (or word pair) no phrase covers is read as the concept whose examples
     it is closest to when their cosine similarity reaches this (all-mpnet-base-v2, query embeddings)."""
 
