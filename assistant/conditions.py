@@ -15,7 +15,7 @@ import pandas as pd
 
 from assistant.catalogue_view import CatalogueView
 from assistant.titles import known_name
-from assistant.understanding import QueryIntent, describe_years
+from assistant.understanding import QueryIntent, describe_range, describe_years
 
 
 @dataclass
@@ -52,6 +52,12 @@ def request_constraints(
     if intent.excluded_artists:
         mask = ~view.credited_mask(intent.excluded_artists)
         constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask))
+    for feature, (low, high) in intent.ranges.items():
+        if feature in view.raw:
+            values = view.raw[feature].to_numpy()
+            with np.errstate(invalid="ignore"):
+                mask = (values >= (-np.inf if low is None else low)) & (values <= (np.inf if high is None else high))
+            constraints.append(Constraint(describe_range(feature, low, high), mask))
     insisted = {f for c in intent.concepts if c.constraint and c.name in intent.strict for f in c.wants}
     for feature, words in intent.required_words().items():
         if feature in view.words:

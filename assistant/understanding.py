@@ -37,6 +37,8 @@ class QueryIntent:
     """How words no phrase covers were read, by concept name: ``angry -> aggressive``."""
     strict: list[str] = field(default_factory=list)
     """Concepts the person insisted on ("only fast songs"): never filled with the nearest songs."""
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """Numbers the request states, by feature, in its own units: ``tempo`` in BPM, ``duration_s`` in seconds."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -66,6 +68,7 @@ class QueryIntent:
             or self.excluded_artists
             or self.year_min is not None
             or self.year_max is not None
+            or self.ranges
         )
 
     def describe(self) -> str:
@@ -82,10 +85,21 @@ class QueryIntent:
         excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
         if excluded:
             parts.append("excluding " + ", ".join(excluded))
+        parts += [describe_range(feature, low, high) for feature, (low, high) in self.ranges.items()]
         years = describe_years(self.year_min, self.year_max)
         if years:
             parts.append(years)
         return "; ".join(parts)
+
+
+def describe_range(feature: str, low: float | None, high: float | None) -> str:
+    """``tempo 112-128 BPM``, ``length under 3:00``, ``length over 4:30``."""
+    unit = _UNITS[feature]
+    if low is not None and high is not None:
+        return f"{unit.label} {unit.show(low)}-{unit.show(high)}{unit.suffix}"
+    if high is not None:
+        return f"{unit.label} under {unit.show(high)}{unit.suffix}"
+    return f"{unit.label} over {unit.show(low or 0)}{unit.suffix}"
 
 
 def describe_years(year_min: int | None, year_max: int | None) -> str:
@@ -104,6 +118,7 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
     remaining = _without_stated_state(remaining, vocabulary)
+    remaining = _take_numbers(remaining, intent)
     remaining = _take_years(remaining, intent)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
@@ -182,6 +197,62 @@ def _narrow_years(intent: QueryIntent, low: int | None, high: int | None) -> Non
         intent.year_min = low if intent.year_min is None else max(intent.year_min, low)
     if high is not None:
         intent.year_max = high if intent.year_max is None else min(intent.year_max, high)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """How a stated number of one feature is read and shown."""
+
+    label: str
+    suffix: str
+    per: float
+    """Feature units per stated unit: 60 seconds a minute."""
+    around: float
+    """"Around N" spans N minus and plus this, in feature units."""
+
+    def show(self, value: float) -> str:
+        if self.label == "length":
+            return f"{int(value) // 60}:{int(value) % 60:02d}"
+        return f"{value:.0f}"
+
+
+_UNITS = {
+    "tempo": _Unit("tempo", " BPM", 1.0, 8.0),
+    "duration_s": _Unit("length", "", 1.0, 30.0),
+}
+_NUMBER = r"\d{1,3}(?:\.\d+)?"
+_BELOW = r"under|below|less than|shorter than|slower than|at most|no more than|max|up to"
+_ABOVE = r"over|above|more than|longer than|faster than|at least|min|minimum"
+_AROUND = r"around|about|roughly|approximately|near|~"
+_STATED_NUMBERS = re.compile(
+    rf"(?:(?P<side>{_BELOW}|{_ABOVE}|{_AROUND})\s+)?(?P<first>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<second>{_NUMBER}))?\s*"
+    r"(?P<unit>bpm|beats per minute|minutes?|mins?|seconds?|secs?)(?![\w])"
+)
+
+
+def _take_numbers(text: str, intent: QueryIntent) -> str:
+    """Read stated tempos and lengths ("around 120 bpm", "under 3 minutes", "90-100 bpm") and cut them out."""
+    for match in list(_STATED_NUMBERS.finditer(text)):
+        unit = match.group("unit")
+        feature = "tempo" if unit.startswith(("bpm", "beats")) else "duration_s"
+        scale = 60.0 if unit.startswith("min") else 1.0
+        first = float(match.group("first")) * scale
+        second = float(match.group("second")) * scale if match.group("second") else None
+        side = match.group("side") or ""
+        about_songs = re.match(r"\s*(?:songs?|tracks?|long)\b", text[match.end() :])
+        if feature == "duration_s" and not side and second is None and not about_songs:
+            continue  # "I have 2 minutes" is not about songs' length; "3 minute songs" is
+        if second is not None:
+            low, high = sorted((first, second))
+        elif re.fullmatch(_BELOW, side):
+            low, high = None, first
+        elif re.fullmatch(_ABOVE, side):
+            low, high = first, None
+        else:
+            low, high = first - _UNITS[feature].around, first + _UNITS[feature].around
+        intent.ranges[feature] = (low, high)
+        text = text.replace(match.group(0), " ", 1)
+    return text
 
 
 def _take_count(text: str, intent: QueryIntent) -> str:

@@ -50,6 +50,7 @@ def refine(
         similar_artists=list(similar),
         year_min=year_min,
         year_max=year_max,
+        ranges={**base.ranges, **change.ranges},
         count=change.count if change.count is not None else base.count,
         corrections=list(change.corrections),
     )
