@@ -8,6 +8,7 @@ discovery needs (standardized audio features, title index, word shares) is built
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterable
 from functools import cached_property
 
@@ -95,7 +96,7 @@ class CatalogueView:
     def credited_mask(self, names: Iterable[str]) -> np.ndarray:
         """Whether any of ``names`` is credited on each song (its artist field or a ``feat.`` in its title)."""
         mask = np.zeros(self.count, dtype=bool)
-        for name in {n.casefold() for n in names}:
+        for name in {credit_name(n) for n in names}:
             rows = self._credited.get(name)
             if rows is not None:
                 mask[rows] = True
@@ -250,9 +251,17 @@ class CatalogueView:
 
 
 def credited_artists(artist: str, title: str) -> frozenset[str]:
-    """Lower-cased artist names credited on a song: the artist field plus ``feat.``/``with`` guests in the title."""
-    names = {a.strip().casefold() for a in re.split(r",|&| x | and ", artist) if a.strip()}
-    names.add(artist.strip().casefold())
+    """Artist names credited on a song (as ``credit_name`` writes them): the artist field plus ``feat.``/``with``
+    guests in the title."""
+    names = {credit_name(a) for a in re.split(r",|&| x | and ", artist) if a.strip()}
+    names.add(credit_name(artist))
     for guests in re.findall(r"[(\[](?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)", title, flags=re.IGNORECASE):
-        names.update(g.strip().casefold() for g in re.split(r",|&| and ", guests) if g.strip())
+        names.update(credit_name(g) for g in re.split(r",|&| and ", guests) if g.strip())
     return frozenset(names)
+
+
+def credit_name(name: str) -> str:
+    """An artist name for comparing credits: lower case, accents dropped (a title's ``feat. Beyoncé`` credits the
+    artist column's ``Beyonce``)."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

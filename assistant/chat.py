@@ -23,6 +23,7 @@ from index_builder.catalogue import load_catalogue
 from index_builder.embedding import Encoder
 from index_builder.errors import CatalogueError, MoodringError, QueryError
 from index_builder.settings import Settings
+from index_builder.text_checks import TextRepairs
 
 MAX_UPLOAD_SONGS = 5000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -129,7 +130,7 @@ def open_catalogue(
     try:
         copy = workspace / source.name
         shutil.copyfile(source, copy)
-        catalogue = load_catalogue(copy)
+        catalogue = load_catalogue(copy, repairs=TextRepairs.from_file(settings.text_repairs_path))
         if len(catalogue) > max_songs:
             raise CatalogueError(
                 f"{source.name} has {len(catalogue)} songs; the app embeds at most {max_songs} on upload. Build its "

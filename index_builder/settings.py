@@ -42,6 +42,10 @@ class Settings:
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     """The song template and the feature-word thresholds."""
 
+    text_repairs_path: Path = PROJECT_ROOT / "data" / "text_repairs.csv"
+    """Exact title repairs (artist, title as read, title, why) applied to every catalogue on load: the bundled
+    catalogue's lost characters and spreadsheet date, each with its evidence in ``data/README.md``."""
+
     encoder: str = "fast"
     """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, queries
     through an ONNX export of the same model) or ``plain`` (sentence-transformers float32 for both).
