@@ -174,7 +174,14 @@ def _explain(result: SearchResult, state: DialogueState, engine: SearchEngine) -
     intent = state.intent or QueryIntent(text="")
     settings = engine.settings
     return explain_in_full(
-        result, intent, words, settings.soft_match_weight, settings.feature_fit_weight, state.like_labels, state.relaxed
+        result,
+        intent,
+        words,
+        settings.soft_match_weight,
+        settings.feature_fit_weight,
+        state.like_labels,
+        state.relaxed,
+        engine.catalogue.shown_word,
     )
 
 
