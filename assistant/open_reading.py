@@ -26,8 +26,9 @@ from index_builder.embedding import Encoder
 log = logging.getLogger("moodring")
 
 CACHE_PREFIX = "concept-vectors-"
-MAX_PHRASES = 8
-"""At most this many uncovered words and word pairs are read per request."""
+MAX_PHRASES = 6
+"""At most this many uncovered word pairs and words are read per request (each one lengthens the request's single
+model call: padded to the request's length, six cost about as much again as the request alone)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,10 +76,11 @@ class ConceptReader:
         open_words = [
             w if (w not in covered and w not in ignored and not w.isdigit() and len(w) > 2) else None for w in words
         ]
-        phrases = [f"{a} {b}" for a, b in itertools.pairwise(open_words) if a and b]
-        phrases += [w for w in open_words if w]
-        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"), read last
-            phrases.append(intent.content_text)
+        pairs = [(a, b) for a, b in itertools.pairwise(open_words) if a and b]
+        paired = {w for pair in pairs for w in pair}
+        phrases = [f"{a} {b}" for a, b in pairs] + [w for w in open_words if w and w not in paired]
+        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"): the text the search
+            phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
     def read(self, phrases: list[str], vectors: np.ndarray) -> list[Reading]:
@@ -91,7 +93,7 @@ class ConceptReader:
         for phrase, row in zip(phrases, similarity, strict=True):
             words = set(phrase.split())
             if len(words) <= 2 and words <= read_words:
-                continue  # "afternoon" once "lazy afternoon" was read: the pair says more than its words
+                continue  # a phrase whose words were read already
             best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
             name = max(best, key=best.__getitem__)
             if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
