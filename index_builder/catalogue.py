@@ -37,7 +37,7 @@ from index_builder.text_checks import (
 
 __all__ = ["Catalogue", "CatalogueLimits", "LoadReport", "load_catalogue", "map_columns", "normalize_catalogue"]
 
-TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year")
+TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year", "location")
 """Fields read as text; each is cut to ``max_field_chars`` on load."""
 
 _VALID_RANGES: dict[str, tuple[float, float]] = {
@@ -186,6 +186,7 @@ def normalize_catalogue(
     _mark_placeholders(songs, report)
     _blank_out_of_range(songs, report)
 
+    songs["location"] = _locations(frame, mapping, songs.index, report)
     source_ids = frame.loc[songs.index, mapping["song_id"]].astype(str).str.strip() if "song_id" in mapping else None
     songs = _deduplicate(songs, source_ids, report)
     missing_optional = [name for name in NUMERIC_FEATURES if name not in mapping]
@@ -299,6 +300,23 @@ def _note_marks(songs: pd.DataFrame, report: LoadReport) -> None:
         if where:
             shown = "; ".join(where[:MAX_MARKED_EXAMPLES]) + (" ..." if len(where) > MAX_MARKED_EXAMPLES else "")
             report.notes.append(f"warning: {len(where)} title(s) or artist(s) {_MARK_MEANINGS[mark]}: {shown}")
+
+
+def _locations(frame: pd.DataFrame, mapping: dict[str, str], rows: pd.Index, report: LoadReport) -> pd.Series:
+    """Each song's file path or URL (for playlists) from a ``location``/``path``/``file`` column; "" where none."""
+    if "location" not in mapping:
+        return pd.Series("", index=rows, dtype=object)
+    values = frame.loc[rows, mapping["location"]].fillna("").astype(str).str.strip()
+    unusable = values.str.contains(r"[\r\n]") | values.str.startswith("#")
+    if unusable.any():
+        report.notes.append(
+            f"{int(unusable.sum())} value(s) of '{mapping['location']}' hold a line break or start with # and cannot "
+            "be a playlist entry; those songs are exported by name only"
+        )
+        values = values.where(~unusable, "")
+    known = int((values != "").sum())
+    report.notes.append(f"{known} of {len(values)} songs have a file location ('{mapping['location']}') for playlists")
+    return values
 
 
 def _parse_years(values: pd.Series) -> pd.Series:

@@ -1,4 +1,9 @@
-"""Playlist export: results as CSV, as an M3U playlist (``Artist - Title`` entries) and as a plain text list."""
+"""Playlist export: results as CSV, as an M3U playlist a player can open, as Spotify track URIs and as a plain list.
+
+An M3U entry must be a location: the song's file path (a local library's catalogue has a ``location``, ``path`` or
+``file`` column) or its Spotify URI (a Spotify export's track ids). A catalogue with neither can export a list of
+names, not a playable playlist, and says so (``NOT_PLAYABLE``).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,15 @@ from index_builder.errors import QueryError
 FORMATS = ("csv", "m3u", "txt")
 """Export formats, also the file extensions."""
 CSV_COLUMNS = (
-    "rank", "title", "artist", "year", "genre", "score", "song_id", "spotify_uri", "duration_s", "explanation",
+    "rank", "title", "artist", "year", "genre", "score", "song_id", "spotify_uri", "location", "duration_s",
+    "explanation",
 )  # fmt: skip
+NOT_PLAYABLE = (
+    "This catalogue has no file paths and no Spotify track ids, so it can export a list of names (CSV or plain "
+    "list), not a playable playlist."
+)
+"""What the page and the API say where an M3U would play nothing."""
+NO_SPOTIFY_IDS = "None of these songs has a Spotify track id, so there are no Spotify URIs to paste."
 _SPOTIFY_ID = re.compile(r"^(?:spotify:track:|https?://open\.spotify\.com/track/)?([0-9A-Za-z]{22})(?:\?.*)?$")
 
 
@@ -26,14 +38,27 @@ def spotify_uri(song_id: object) -> str | None:
     return f"spotify:track:{match.group(1)}" if match else None
 
 
+def playlist_sources(songs: pd.DataFrame) -> tuple[bool, bool]:
+    """Whether the catalogue ``songs`` has file locations, and whether it has Spotify track ids: what decides if
+    its results can become a playable playlist."""
+    files = "location" in songs and bool((songs["location"].fillna("").astype(str) != "").any())
+    spotify = bool(songs["song_id"].astype(str).str.strip().str.match(_SPOTIFY_ID.pattern).any())
+    return files, spotify
+
+
 def playlist_rows(results: object, songs: pd.DataFrame | None = None) -> list[dict[str, object]]:
     """Export rows from results: a list of result dicts (``SearchResult.to_dict()``), or a response dict holding
-    them under ``results`` or ``recommendations``. ``songs`` (the catalogue) adds each song's length."""
+    them under ``results`` or ``recommendations``. ``songs`` (the catalogue) adds each song's length and file
+    location."""
     items = _result_list(results)
     durations: dict[str, float] = {}
+    locations: dict[str, str] = {}
     if songs is not None and "duration_s" in songs:
         known = songs[["song_id", "duration_s"]].dropna()
         durations = dict(zip(known["song_id"].astype(str), known["duration_s"].astype(float), strict=True))
+    if songs is not None and "location" in songs:
+        placed = songs[songs["location"].fillna("").astype(str) != ""]
+        locations = dict(zip(placed["song_id"].astype(str), placed["location"].astype(str), strict=True))
     rows = []
     for position, item in enumerate(items, 1):
         if not isinstance(item, Mapping) or not str(item.get("title") or "").strip():
@@ -50,6 +75,7 @@ def playlist_rows(results: object, songs: pd.DataFrame | None = None) -> list[di
                 "score": item.get("score"),
                 "song_id": song_id,
                 "spotify_uri": spotify_uri(song_id) or "",
+                "location": locations.get(song_id, ""),
                 "duration_s": "" if duration is None else round(duration),
                 "explanation": str(item.get("explanation") or ""),
             }
@@ -67,15 +93,31 @@ def to_csv(rows: Sequence[Mapping[str, object]]) -> str:
 
 
 def to_m3u(rows: Sequence[Mapping[str, object]]) -> str:
-    """An extended M3U: ``#EXTINF:<seconds>,<artist> - <title>`` then the entry, a Spotify URI when the song has
-    one, else ``<artist> - <title>`` again for players that search by name. Unknown lengths are -1."""
+    """An extended M3U: ``#EXTINF:<seconds>,<artist> - <title>`` then where a player finds the song: its file
+    location, else its Spotify URI. A song with neither is left out (named in a ``#`` comment, which players skip);
+    when no song has either, QueryError with ``NOT_PLAYABLE``. Unknown lengths are -1."""
+    if not any(_entry(row) for row in rows):
+        raise QueryError(NOT_PLAYABLE)
     lines = ["#EXTM3U"]
     for row in rows:
         name = _one_line(f"{row['artist']} - {row['title']}")
+        location = _entry(row)
+        if not location:
+            lines.append(f"# not playable (no file or Spotify id): {name}")
+            continue
         seconds = row.get("duration_s")
         lines.append(f"#EXTINF:{seconds if seconds not in (None, '') else -1},{name}")
-        lines.append(str(row.get("spotify_uri") or name))
+        lines.append(location)
     return "\n".join(lines) + "\n"
+
+
+def to_spotify_uris(rows: Sequence[Mapping[str, object]]) -> str:
+    """The songs' Spotify URIs, one per line, to paste into a Spotify playlist; songs without one are left out.
+    QueryError when none has one."""
+    uris = [str(row.get("spotify_uri")) for row in rows if row.get("spotify_uri")]
+    if not uris:
+        raise QueryError(NO_SPOTIFY_IDS)
+    return "\n".join(uris) + "\n"
 
 
 def to_text(rows: Sequence[Mapping[str, object]]) -> str:
@@ -155,6 +197,14 @@ def _result_list(results: object) -> list[object]:
     if isinstance(results, list | tuple):
         return list(results)
     raise QueryError("Export takes a list of results, or a response with 'results'.")
+
+
+def _entry(row: Mapping[str, object]) -> str:
+    """Where a player finds the song of ``row``: its file location, else its Spotify URI, else ""."""
+    location = _one_line(str(row.get("location") or ""))
+    if location.startswith("#"):
+        location = ""
+    return location or str(row.get("spotify_uri") or "")
 
 
 def _one_line(text: str) -> str:
