@@ -16,6 +16,7 @@ import argparse
 import sys
 import threading
 import time
+from pathlib import Path
 
 import gradio as gr
 
@@ -42,6 +43,24 @@ INTRO = (
     "Describe a mood, an activity or a moment and get songs that fit, each with the reason why. Then refine: "
     "*calmer*, *older ones*, *no more Drake*, *show more*, *more like #2*, *why #3*, *start over*."
 )
+CHAT_HEIGHT = "calc(100dvh - 430px)"
+"""The chat's height: what is left of the window under the title and tabs once the message box and the examples
+have their place, so that on a phone (390 x 844) the box shows as the page opens, and on a desktop (1400 x 900)
+the examples do."""
+WEB = Path(__file__).resolve().parent / "assistant" / "web"
+"""The page's stylesheet and head script (focus ring, plain-text message labels for screen readers)."""
+THEME = gr.themes.Default(
+    # Orange as text or behind white text needs the darker shades to reach 4.5:1 (orange-500 on white is 2.8:1).
+    primary_hue=gr.themes.Color(
+        c50="#fff7ed", c100="#ffedd5", c200="#fed7aa", c300="#fdba74", c400="#ea580c", c500="#c2410c",
+        c600="#9a3412", c700="#7c2d12", c800="#6c2e12", c900="#431407", c950="#2a0c04",
+    ),
+).set(
+    body_text_color_subdued="*neutral_600",
+    input_placeholder_color="*neutral_500",
+    block_label_text_color="*neutral_600",
+)  # fmt: skip
+"""The default theme with every text-on-colour pair at 4.5:1 or more (checked by axe in tests/test_browser.py)."""
 UPLOAD_HELP = (
     "A Spotify export (`track_name`, `track_artist`, audio features on 0-1 scales, ...) or a CSV in the bundled "
     "catalogue's columns. Clear the file to go back."
@@ -99,9 +118,20 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         gr.Markdown(INTRO)
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Moodring", height="70vh", min_height=420, elem_id="chat", buttons=["copy"])
+                chatbot = gr.Chatbot(
+                    label="Moodring",
+                    height=CHAT_HEIGHT,
+                    min_height=240,
+                    elem_id="chat",
+                    buttons=["copy"],
+                    group_consecutive_messages=False,  # an upload's message is its own bubble, not part of an answer
+                )
                 textbox = gr.Textbox(
-                    placeholder="What are you in the mood for?", show_label=False, submit_btn=True, elem_id="message"
+                    label="Message to Moodring",
+                    placeholder="What are you in the mood for?",
+                    show_label=False,
+                    submit_btn="Send",
+                    elem_id="message",
                 )
                 examples = gr.Examples(EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private")
             with gr.Column(scale=1):
@@ -163,6 +193,9 @@ def launch(
         prevent_thread_lock=True,
         show_error=False,
         max_file_size=MAX_UPLOAD_BYTES,
+        theme=THEME,
+        css_paths=[WEB / "page.css"],
+        head_paths=[WEB / "head.html"],
     )
     if share and not app.share_url:
         print(

@@ -21,22 +21,36 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 import pandas as pd
+from gradio.components.plot import PlotData
+from gradio.processing_utils import encode_plot_to_base64
 
 from assistant.chat import session_engine
 from assistant.conditions import Filters
 from assistant.discovery.browse import filtered_search
-from assistant.discovery.export import FORMATS, playlist_rows, to_text, write_export
+from assistant.discovery.export import (
+    FORMATS,
+    NOT_PLAYABLE,
+    playlist_rows,
+    playlist_sources,
+    to_spotify_uris,
+    to_text,
+    write_export,
+)
 from assistant.discovery.presets import engine_presets, preset_search
 from assistant.discovery.similar import more_like_this
-from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
+from assistant.discovery.taste import radar_description, radar_figure, recommend_for_taste, taste_profile
 from assistant.engine import SearchEngine
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse
 from assistant.titles import SongNotFound
 from index_builder.errors import MoodringError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
 """The named endpoints this module registers (``/more_like_this`` and so on)."""
@@ -114,6 +128,18 @@ def export_file(engine: SearchEngine, fmt: str, results: object) -> str:
 # ---- The UI -----------------------------------------------------------------------------------------------
 
 
+class DescribedPlot(PlotData):
+    """A matplotlib chart with alt text. Gradio's page writes a chart's alt as ``<chart> plot visualising provided
+    data``, with ``chart`` empty ("undefined") for matplotlib, so ``chart`` carries what the chart shows."""
+
+    chart: str
+
+    @classmethod
+    def of(cls, figure: Figure, description: str, fmt: str = "webp") -> DescribedPlot:
+        """``figure`` as a picture whose alt text starts with ``description``."""
+        return cls(type="matplotlib", plot=encode_plot_to_base64(figure, fmt), chart=f"{description}. Radar")
+
+
 @dataclass(frozen=True)
 class CatalogueChoices:
     """What the Discover tab offers from one catalogue: genres, years, songs, and its counts."""
@@ -124,6 +150,24 @@ class CatalogueChoices:
     songs: list[str]
     genre_table: pd.DataFrame
     year_table: pd.DataFrame
+    has_files: bool = False
+    """Whether songs have file locations (an M3U of them plays)."""
+    has_spotify_ids: bool = False
+    """Whether songs have Spotify track ids (an M3U of URIs plays in Spotify; the URIs can be pasted)."""
+
+    @property
+    def playable(self) -> bool:
+        """Whether results can become a playlist a player opens, not only a list of names."""
+        return self.has_files or self.has_spotify_ids
+
+    @property
+    def export_note(self) -> str:
+        """What the export section says about this catalogue's playlists."""
+        if self.has_files:
+            return "The M3U playlist lists each song's file, as your catalogue gives it."
+        if self.has_spotify_ids:
+            return "The M3U playlist and the URIs below open in Spotify (paste the URIs into a Spotify playlist)."
+        return NOT_PLAYABLE
 
     @classmethod
     def of(cls, engine: SearchEngine) -> CatalogueChoices:
@@ -132,6 +176,7 @@ class CatalogueChoices:
         counts = catalogue.genre_counts()
         years = engine.songs["year"].dropna().astype(int)
         first, last = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
+        has_files, has_spotify_ids = playlist_sources(engine.songs)
         return cls(
             genres=[(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in counts],
             first_year=first,
@@ -139,6 +184,8 @@ class CatalogueChoices:
             songs=sorted({catalogue.label(row) for row in range(catalogue.count)}, key=str.casefold),
             genre_table=pd.DataFrame(counts),
             year_table=pd.DataFrame(catalogue.year_counts()),
+            has_files=has_files,
+            has_spotify_ids=has_spotify_ids,
         )
 
     def filters(self, genres: list[str] | None, low: float | None, high: float | None) -> Filters:
@@ -171,20 +218,25 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         current = session_engine(state, default_engine)
         return current, (choices if current is default_engine else CatalogueChoices.of(current))
 
-    def shown(current: SearchEngine, response: SearchResponse) -> tuple[str, str | None, str | None, str]:
+    def shown(
+        current: SearchEngine, offered: CatalogueChoices, response: SearchResponse
+    ) -> tuple[str, str | None, str | None, str, str]:
+        """The reply and its exports: CSV, an M3U only where it plays, the plain list, the Spotify URIs."""
         rows = playlist_rows([r.to_dict() for r in response.results], current.songs)
         folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
         csv_path = write_export(rows, "csv", folder) if rows else None
-        m3u_path = write_export(rows, "m3u", folder) if rows else None
+        m3u_path = write_export(rows, "m3u", folder) if rows and offered.playable else None
+        uris = to_spotify_uris(rows) if rows and any(row["spotify_uri"] for row in rows) else ""
         return (
             response_as_markdown(response),
             None if csv_path is None else str(csv_path),
             None if m3u_path is None else str(m3u_path),
             to_text(rows),
+            uris,
         )
 
-    def failed(error: MoodringError) -> tuple[str, None, None, str]:
-        return str(error), None, None, ""
+    def failed(error: MoodringError) -> tuple[str, None, None, str, str]:
+        return str(error), None, None, "", ""
 
     with gr.Tab("Discover"):
         gr.Markdown(
@@ -204,7 +256,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         filter_inputs = [genre_box, year_low, year_high, count, diverse, session]
 
         with gr.Tabs():
-            with gr.Tab("Moods and browsing"):
+            with gr.Tab("Moods"):
                 with gr.Row():
                     preset_buttons = [
                         (gr.Button(p.label, size="sm", min_width=90), name) for name, p in presets.items()
@@ -231,25 +283,38 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             with gr.Tab("Taste profile"):
                 liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
                 taste_button = gr.Button("Describe my taste", variant="primary")
-                with gr.Row():
-                    taste_summary = gr.Markdown()
-                    radar = gr.Plot(label="Your feature profile against the catalogue average")
+                with gr.Row():  # side by side where both fit, one above the other on a phone
+                    taste_summary = gr.Markdown(min_width=300)
+                    radar = gr.Plot(
+                        label="Your feature profile against the catalogue average",
+                        show_label=False,  # the chart draws its own title; a label badge would cover it
+                        min_width=340,
+                        elem_id="taste-radar",
+                    )
                 taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
 
         results = gr.Markdown(label="Results", elem_id="discover-results")
         with gr.Accordion("Export these results", open=False):
+            export_note = gr.Markdown(choices.export_note, elem_id="export-note")
             with gr.Row():
                 csv_button = gr.DownloadButton("Download CSV", value=None)
-                m3u_button = gr.DownloadButton("Download M3U playlist", value=None)
-            text_list = gr.Textbox(label="Plain list", lines=6, buttons=["copy"], interactive=False)
-        outputs = [results, csv_button, m3u_button, text_list]
+                m3u_button = gr.DownloadButton("Download M3U playlist", value=None, visible=choices.playable)
+            uri_list = gr.Textbox(
+                label="Spotify track URIs, one per line (paste into a Spotify playlist)",
+                lines=6,
+                buttons=["copy"],
+                interactive=False,
+                visible=choices.has_spotify_ids,
+            )
+            text_list = gr.Textbox(label="Plain list of names", lines=6, buttons=["copy"], interactive=False)
+        outputs = [results, csv_button, m3u_button, text_list, uri_list]
 
         def on_preset(name: str) -> Callable[..., tuple]:
             def run(genres, low, high, k, diverse_on, state) -> tuple:
                 current, offered = engine_of(state)
                 try:
                     filters = offered.filters(genres, low, high)
-                    return shown(current, preset_search(current, name, int(k), filters, diverse_on))
+                    return shown(current, offered, preset_search(current, name, int(k), filters, diverse_on))
                 except MoodringError as error:
                     return failed(error)
 
@@ -262,7 +327,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
-                return shown(current, filtered_search(current, text, filters, int(k), diverse_on))
+                return shown(current, offered, filtered_search(current, text, filters, int(k), diverse_on))
             except MoodringError as error:
                 return failed(error)
 
@@ -273,7 +338,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
-                return shown(current, more_like_this(current, title, int(k), filters, diverse_on))
+                return shown(current, offered, more_like_this(current, title, int(k), filters, diverse_on))
             except MoodringError as error:
                 return failed(error)
 
@@ -285,7 +350,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                 profile = taste_profile(current, titles or [])
                 response = recommend_for_taste(current, profile, int(k), offered.filters(genres, low, high), diverse_on)
             except MoodringError as error:
-                return (str(error), None, None, *failed(error))
+                return (str(error), None, None, *failed(error))  # summary, no chart, no table
             table = pd.DataFrame(
                 [
                     {
@@ -301,7 +366,8 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             ).round(3)
             summary = "\n\n".join([f"**{profile.summary}**", *(f"_{note}_" for note in profile.notes)])
             figure = radar_figure(current.catalogue, profile)
-            return (summary, figure, table, *shown(current, response))
+            chart = DescribedPlot.of(figure, radar_description(current.catalogue, profile), radar.format)
+            return (summary, chart, table, *shown(current, offered, response))
 
         taste_button.click(
             on_taste,
@@ -409,10 +475,18 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             offered.genre_table,
             offered.year_table,
             "",
+            offered.export_note,
+            gr.DownloadButton(value=None, visible=offered.playable),
+            gr.Textbox(value="", visible=offered.has_spotify_ids),
+            "",
         )
 
     return DiscoverTab(
-        [genre_box, year_low, year_high, seed, liked, genre_table, year_table, results], follow_catalogue
+        [
+            *(genre_box, year_low, year_high, seed, liked, genre_table, year_table, results),
+            *(export_note, m3u_button, uri_list, text_list),
+        ],
+        follow_catalogue,
     )
 
 
