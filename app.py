@@ -133,7 +133,9 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
                     submit_btn="Send",
                     elem_id="message",
                 )
-                examples = gr.Examples(EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private")
+                examples = gr.Examples(
+                    EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private", elem_id="examples"
+                )
             with gr.Column(scale=1):
                 k = gr.Slider(1, settings.max_k, value=settings.top_k, step=1, label="Songs per answer")
                 restart = gr.Button("Start over", variant="secondary")
