@@ -134,8 +134,10 @@ class Encoder:
         return sorted(range(len(texts)), key=lambda i: lengths[i], reverse=True)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One normalized query vector; repeated texts come from the cache without a model call."""
-        return self.encode_queries([text])[0]
+        """One normalized query vector, read-only; repeated texts come from the cache without a model call."""
+        vector = self.encode_queries([text])[0]
+        vector.setflags(write=False)
+        return vector
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Normalized query vectors, one row per text: cached texts run no model, the rest run in one batch (one
