@@ -17,7 +17,7 @@ from pathlib import Path
 
 from assistant.dialogue import DialogueState, respond
 from assistant.engine import SearchEngine, validate_query
-from assistant.formatting import _escape as escape
+from assistant.escaping import escape_markdown
 from assistant.understanding import QueryIntent, refine
 from assistant.vocabulary import tokens
 from index_builder.catalogue import load_catalogue
@@ -122,10 +122,8 @@ def open_catalogue(
     size = source.stat().st_size if source.is_file() else 0
     if size > MAX_UPLOAD_BYTES:
         limit = MAX_UPLOAD_BYTES // (1024 * 1024)
-        return (
-            f"I could not use {escape(source.name)}: it is {size / 1e6:.0f} MB; uploads are limited to {limit} MB.",
-            session,
-        )
+        name = escape_markdown(source.name)
+        return f"I could not use {name}: it is {size / 1e6:.0f} MB; uploads are limited to {limit} MB.", session
     workspace = Path(tempfile.mkdtemp(prefix="moodring-upload-"))
     try:
         copy = workspace / source.name
@@ -142,12 +140,12 @@ def open_catalogue(
         )
     except (MoodringError, OSError) as error:
         shutil.rmtree(workspace, ignore_errors=True)
-        return f"I could not use {escape(source.name)}: {escape(str(error))}", session
+        return f"I could not use {escape_markdown(source.name)}: {escape_markdown(str(error))}", session
     release(session)
-    notes = "".join(f"\n- {escape(note)}" for note in catalogue.report.notes)
+    notes = "".join(f"\n- {escape_markdown(note)}" for note in catalogue.report.notes)
     message = (
-        f"Now searching **{escape(source.name)}**: {len(engine.songs)} songs from {catalogue.report.rows_read} "
-        f"rows.{notes}\n\nWhat are you in the mood for?"
+        f"Now searching **{escape_markdown(source.name)}**: {len(engine.songs)} songs from "
+        f"{catalogue.report.rows_read} rows.{notes}\n\nWhat are you in the mood for?"
     )
     return message, ChatSession(turns=turns, engine=engine, catalogue_name=source.name, workspace=workspace)
 
@@ -161,10 +159,10 @@ def release(session: ChatSession) -> None:
 def catalogue_status(session: ChatSession, default_engine: SearchEngine) -> str:
     """One line for the page: which catalogue the chat searches, and its size."""
     if session.engine is not None:
-        name = escape(session.catalogue_name or "upload")
+        name = escape_markdown(session.catalogue_name or "upload")
         return f"Searching your catalogue **{name}** ({len(session.engine.songs)} songs)."
     name = Path(default_engine.settings.catalogue_path).name
-    return f"Searching **{escape(name)}** ({len(default_engine.songs)} songs)."
+    return f"Searching **{escape_markdown(name)}** ({len(default_engine.songs)} songs)."
 
 
 def search_songs(

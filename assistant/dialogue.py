@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.engine import SOFT_MATCH_WEIGHT, SearchEngine, validate_query
-from assistant.formatting import _escape as escape
+from assistant.escaping import escape_markdown as escape
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse, SearchResult
 from assistant.understanding import FOLLOW_UP_FILLER, QueryIntent, describe_years, refine

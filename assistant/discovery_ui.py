@@ -28,6 +28,7 @@ from assistant.discovery.similar import more_like_this
 from assistant.discovery.space import SongNotFound, song_space
 from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
 from assistant.engine import SearchEngine
+from assistant.escaping import escape_markdown
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse
 from index_builder.errors import MoodringError
@@ -143,7 +144,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
         )
 
     def failed(error: MoodringError) -> tuple[str, None, None, str]:
-        return str(error), None, None, ""
+        return escape_markdown(error), None, None, ""
 
     with gr.Tab("Discover"):
         gr.Markdown(
@@ -239,7 +240,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
                 profile = taste_profile(current, titles or [])
                 response = recommend_for_taste(current, profile, int(k), filters_of(genres, low, high), diverse_on)
             except MoodringError as error:
-                return (str(error), None, None, *failed(error))
+                return (escape_markdown(error), None, None, *failed(error))
             table = pd.DataFrame(
                 [
                     {
@@ -253,7 +254,8 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
                     for s in profile.features
                 ]
             ).round(3)
-            summary = "\n\n".join([f"**{profile.summary}**", *(f"_{note}_" for note in profile.notes)])
+            notes = (f"_{escape_markdown(note)}_" for note in profile.notes)
+            summary = "\n\n".join([f"**{escape_markdown(profile.summary)}**", *notes])
             figure = radar_figure(song_space(current), profile)
             return (summary, figure, table, *shown(response))
 

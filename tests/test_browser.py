@@ -16,6 +16,7 @@ import pytest
 
 import app as moodring_app
 from index_builder.settings import PROJECT_ROOT
+from tests.helpers import free_port
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -126,3 +127,40 @@ def test_example_upload_error_and_start_over_in_a_browser(page, refused, tmp_pat
     page.get_by_role("button", name="Start over").click()
     page.wait_for_function("document.querySelectorAll('#chat .bot').length === 0", timeout=REPLY_WAIT_MS)
     assert refused == [], f"the page tried to reach outside the app: {refused}"
+
+
+@pytest.fixture(scope="module")
+def hostile_served(hostile_engine):
+    """The app over the catalogue whose titles, artists and genres carry markup, formulas and links."""
+    app = moodring_app.create_app(hostile_engine)
+    url = moodring_app.launch(app, port=free_port(), block=False)
+    yield url.rstrip("/")
+    app.close()
+
+
+def test_catalogue_markup_formulas_and_links_show_as_text(browser, hostile_served):
+    context = browser.new_context(viewport={"width": 1280, "height": 1400})
+    page = _local_only(context.new_page(), hostile_served)
+    page.goto(hostile_served)
+    box = page.locator("#message textarea")
+    box.fill("songs for a road trip")
+    box.press("Enter")
+    page.locator("#chat .bot", has_text="Looking for").first.wait_for(timeout=REPLY_WAIT_MS)
+    box.fill(r"why $$\color{red}{\Huge Y}$$ https://evil.example www.evil.example a@b.co")
+    box.press("Enter")
+    page.locator("#chat .bot", has_text="I did not show").first.wait_for(timeout=REPLY_WAIT_MS)
+    page.wait_for_timeout(1000)  # KaTeX renders after the Markdown
+    messages = page.locator("#chat .bot .message-content")
+    for tag in (".katex", "a", "svg", "rect", "img"):
+        assert messages.locator(tag).count() == 0, tag
+    listing = messages.first.inner_text()
+    assert r"$$\color{red}{\Huge X}$$" in listing and "Line one 2. injected item - another" in listing
+    assert "Visit https://evil.example/path or www.evil.example now" in listing
+    assert "https://evil.example www.evil.example a@b.co" in messages.last.inner_text()
+    context.close()
+
+
+def _local_only(page, base: str):
+    """``page``, allowed to reach only the app at ``base``."""
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+    return page
