@@ -25,6 +25,8 @@ from index_builder.embedding import Encoder
 from index_builder.errors import CatalogueError, MoodringError, QueryError
 from index_builder.settings import Settings
 
+_MAX_PART_DEPTH = 3
+"""How deep message content parts may nest (a list of parts is one level) before the rest is skipped."""
 MAX_UPLOAD_SONGS = 5000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 """Uploads larger than this are refused before they are read (the server refuses them too)."""
@@ -62,9 +64,20 @@ def chat(
     """
     engine = session.engine or default_engine
     turns = session.turns if history is None else user_turns(history)
-    dialogue = session.dialogue if turns == session.turns else replay(turns, engine, k)
+    note = ""
+    if turns == session.turns:
+        dialogue = session.dialogue
+    else:
+        replayed = latest_turns(turns, engine.settings.max_history_turns, engine.settings.max_history_chars)
+        dialogue = replay(replayed, engine, k)
+        if len(replayed) < len(turns):
+            note = (
+                f"_Only your last {len(replayed)} of {len(turns)} earlier messages were read again: a history sent "
+                f"with a request is replayed from at most {engine.settings.max_history_turns} messages and "
+                f"{engine.settings.max_history_chars:,} characters._\n\n"
+            )
     reply, dialogue = respond(message, dialogue, engine, k)
-    return reply, dataclasses.replace(session, dialogue=dialogue, turns=(*turns, str(message)))
+    return note + reply, dataclasses.replace(session, dialogue=dialogue, turns=(*turns, str(message)))
 
 
 def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> DialogueState:
@@ -73,6 +86,21 @@ def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> 
     for turn in turns:
         _, state = respond(turn, state, engine, k)
     return state
+
+
+def latest_turns(turns: Sequence[str], max_turns: int, max_chars: int) -> tuple[str, ...]:
+    """The latest of ``turns`` that fit in ``max_turns`` messages and ``max_chars`` characters, in order.
+
+    Replaying a turn is a search, so this bounds what a supplied history can cost, whatever it holds.
+    """
+    kept: list[str] = []
+    budget = max_chars
+    for turn in reversed(turns[-max_turns:] if max_turns > 0 else ()):
+        if len(turn) > budget:
+            break
+        kept.append(turn)
+        budget -= len(turn)
+    return tuple(reversed(kept))
 
 
 def user_turns(history: Sequence[object]) -> tuple[str, ...]:
@@ -87,14 +115,17 @@ def user_turns(history: Sequence[object]) -> tuple[str, ...]:
     return tuple(turns)
 
 
-def _text_of(content: object) -> str:
-    """Message content as text: a string, a ``{"type": "text", "text": ...}`` part, or a list of parts."""
+def _text_of(content: object, depth: int = 0) -> str:
+    """Message content as text: a string, a ``{"type": "text", "text": ...}`` part, or a list of parts.
+
+    Parts nested inside parts more than a few levels deep are not text anyone typed, and are skipped.
+    """
     if isinstance(content, str):
         return content
     if isinstance(content, dict):
         return str(content.get("text") or "")
-    if isinstance(content, list | tuple):
-        return " ".join(part for part in (_text_of(c) for c in content) if part)
+    if isinstance(content, list | tuple) and depth < _MAX_PART_DEPTH:
+        return " ".join(part for part in (_text_of(c, depth + 1) for c in content) if part)
     return ""
 
 
