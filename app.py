@@ -22,12 +22,21 @@ import time
 
 import gradio as gr
 
+from assistant.api_arguments import (
+    count_argument,
+    flag_argument,
+    history_argument,
+    names_argument,
+    text_argument,
+    year_argument,
+)
 from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
+from assistant.escaping import escape_markdown
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
-from index_builder.errors import MoodringError
+from index_builder.errors import MoodringError, QueryError
 
 EXAMPLES = [
     "upbeat workout songs with low acousticness, nothing before 2015",
@@ -74,7 +83,13 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         return history, session, catalogue_status(session, engine)
 
     def api_chat(message: str, history: list | None, k: float | None, session: ChatSession) -> tuple[str, ChatSession]:
-        return chat(message, history or None, session, engine, int(k) if k else None)
+        try:
+            text = text_argument(message, "message", default="")
+            turns = history_argument(history)
+            count = count_argument(k)
+        except QueryError as error:
+            return escape_markdown(error), session
+        return chat(text, turns, session, engine, count or None)
 
     def search(
         query: str,
@@ -88,10 +103,13 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         relax: bool = False,
     ) -> list[dict]:
         """Songs for a request as JSON, with optional filters; the fields are those of the CLI's --json."""
+        most = settings.max_argument_items
         try:
             return search_songs(
-                engine, query, k, year_min, year_max, genres or (), exclude_genres or (), artists or (),
-                exclude_artists or (), relax,
+                engine, text_argument(query, "query"), count_argument(k), year_argument(year_min, "year_min"),
+                year_argument(year_max, "year_max"), names_argument(genres, "genres", most),
+                names_argument(exclude_genres, "exclude_genres", most), names_argument(artists, "artists", most),
+                names_argument(exclude_artists, "exclude_artists", most), flag_argument(relax, "relax", False),
             )  # fmt: skip
         except MoodringError as error:
             raise gr.Error(str(error), print_exception=False) from None
@@ -141,6 +159,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             api_name="chat",
             api_description="Reply to a message in this client's conversation (or in the given history).",
             concurrency_id="search",
+            preprocess=False,  # api_chat checks the arguments as sent, so a wrong type gets a sentence, not a crash
         )
         gr.api(search, api_name="search", concurrency_id="search")
     app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)

@@ -21,17 +21,18 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from assistant.api_arguments import clean_json, filter_arguments, names_argument, text_argument
 from assistant.discovery.browse import Filters, filtered_search, genre_counts, year_counts
-from assistant.discovery.export import FORMATS, playlist_rows, to_text, write_export
+from assistant.discovery.export import FORMATS, normalize_format, playlist_rows, to_text, write_export
 from assistant.discovery.presets import engine_presets, preset_search
 from assistant.discovery.similar import more_like_this
 from assistant.discovery.space import SongNotFound, song_space
-from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
-from assistant.engine import SearchEngine
+from assistant.discovery.taste import MAX_LIKED, radar_figure, recommend_for_taste, taste_profile
+from assistant.engine import MAX_QUERY_CHARS, SearchEngine
 from assistant.escaping import escape_markdown
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse
-from index_builder.errors import MoodringError
+from index_builder.errors import MoodringError, QueryError
 
 EngineGetter = Callable[[], SearchEngine]
 API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
@@ -266,7 +267,12 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             api_visibility="private",
         )
 
-        # Named JSON endpoints for gradio_client; their parameters come from the type hints.
+        # Named JSON endpoints for gradio_client; their parameters come from the type hints, and each argument is
+        # checked at the door (assistant/api_arguments.py), since a client may send any JSON value.
+        def checked(k: object, genres: object, year_min: object, year_max: object, diverse: object) -> tuple:
+            """``k, genres, year_min, year_max, diverse`` as the Discover handlers take them, or a QueryError."""
+            return filter_arguments(k, genres, year_min, year_max, diverse, engine_getter().settings.max_argument_items)
+
         def more_like_this_endpoint(
             title: str,
             k: int = 10,
@@ -276,7 +282,11 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """Songs like one in the catalogue (fuzzy title; 'did_you_mean' when nothing is close enough)."""
-            return _guarded(api_more_like_this, engine_getter(), title, k, genres, year_min, year_max, diverse)
+            return _guarded(
+                lambda: api_more_like_this(
+                    engine_getter(), _text(title, "title"), *checked(k, genres, year_min, year_max, diverse)
+                )
+            )
 
         def preset_endpoint(
             preset: str,
@@ -287,7 +297,11 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """Songs for a mood preset: energetic, chill, happy, melancholic, party, focused, romantic, ..."""
-            return _guarded(api_preset, engine_getter(), preset, k, genres, year_min, year_max, diverse)
+            return _guarded(
+                lambda: api_preset(
+                    engine_getter(), _text(preset, "preset"), *checked(k, genres, year_min, year_max, diverse)
+                )
+            )
 
         def presets_endpoint() -> list:
             """Every mood preset with its query words and feature targets."""
@@ -310,7 +324,12 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """A request answered among the chosen genres and years; the most popular songs when it is empty."""
-            return _guarded(api_browse, engine_getter(), query, genres, year_min, year_max, k, diverse)
+
+            def run() -> dict:
+                count, names, low, high, spread = checked(k, genres, year_min, year_max, diverse)
+                return api_browse(engine_getter(), _text(query, "query", ""), names, low, high, count, spread)
+
+            return _guarded(run)
 
         def taste_profile_endpoint(
             titles: list[str],
@@ -321,7 +340,11 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             diverse: bool = True,
         ) -> dict:
             """The taste behind liked titles (averages, spreads, words, genres, eras) and songs nearest it."""
-            return _guarded(api_taste_profile, engine_getter(), titles, k, genres, year_min, year_max, diverse)
+            return _guarded(
+                lambda: api_taste_profile(
+                    engine_getter(), _titles(titles, "titles"), *checked(k, genres, year_min, year_max, diverse)
+                )
+            )
 
         gr.api(more_like_this_endpoint, api_name="more_like_this")
         gr.api(preset_endpoint, api_name="preset")
@@ -340,7 +363,8 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
 
         def export_endpoint(fmt: str, results: object) -> str:
             try:
-                return export_file(engine_getter(), fmt, results)
+                fmt = normalize_format(_text(fmt, "format", "csv"))
+                return export_file(engine_getter(), fmt, clean_json(results, "results"))
             except MoodringError as error:
                 raise gr.Error(str(error), print_exception=False) from None
 
@@ -353,9 +377,19 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
         )
 
 
-def _guarded(handler: Callable[..., object], *args: object) -> dict:
-    """Run a JSON handler, turning Moodring's errors into a gr.Error with their one clear sentence."""
+def _guarded(call: Callable[[], object]) -> dict:
+    """Check the arguments and run a JSON handler, turning Moodring's errors into a gr.Error (one clear sentence)."""
     try:
-        return handler(*args)  # type: ignore[return-value]
+        return call()  # type: ignore[return-value]
     except MoodringError as error:
         raise gr.Error(str(error), print_exception=False) from None
+
+
+def _text(value: object, name: str, default: str | None = None) -> str:
+    return text_argument(value, name, default, max_chars=MAX_QUERY_CHARS)
+
+
+def _titles(value: object, name: str) -> list[str]:
+    if value is None:
+        raise QueryError(f"{name} must be a list of song titles, like ['Shape of You'].")
+    return names_argument(value, name, max_items=MAX_LIKED)

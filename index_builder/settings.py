@@ -93,6 +93,10 @@ class Settings:
     max_history_chars: int = 2000
     """...and from at most this many characters of them, the latest first. The reply says when turns were left out."""
 
+    max_argument_items: int = 50
+    """The most names one API argument (``genres``, ``artists``, ...) may list; each is matched against the
+    catalogue's names."""
+
     @property
     def resolved_index_dir(self) -> Path:
         """The index folder for this catalogue: the explicit one, else one derived from the catalogue path."""
@@ -131,7 +135,7 @@ class Settings:
 
 _INT_FIELDS = {
     "batch_size", "top_k", "max_k", "checkpoint_every", "approximate_above", "ivf_nprobe", "faiss_threads",
-    "max_history_turns", "max_history_chars",
+    "max_history_turns", "max_history_chars", "max_argument_items",
 }  # fmt: skip
 _BOOL_FIELDS = {"show_progress", "mmap_index"}
 _FLOAT_FIELDS = {"similar_audio_weight"}

@@ -105,3 +105,37 @@ def listed_songs(reply: str, engine) -> list:
             assert len(found) == 1, (title, artist)
             rows.append(found.iloc[0])
     return rows
+
+
+def queue_call(url: str, api_name: str, data: list) -> dict:
+    """Call a named endpoint the way the browser does (queue/join, then the queue/data stream), with the JSON body
+    ASCII-escaped so that it can carry lone surrogates; the ``process_completed`` message, or an AssertionError
+    naming what came instead (an ``unexpected_error``, or a stream that ended without an answer)."""
+    import json
+    import uuid
+
+    import httpx
+
+    base = url.rstrip("/")
+    config = httpx.get(f"{base}/config", timeout=30).json()
+    dependency = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    session = uuid.uuid4().hex[:12]
+    padded = [*data, *[None] * (len(dependency["inputs"]) - len(data))]  # State inputs, as gradio_client sends them
+    body = {"data": padded, "fn_index": dependency["id"], "session_hash": session, "event_data": None}
+    joined = httpx.post(
+        f"{base}/gradio_api/queue/join",
+        content=json.dumps({**body, "trigger_id": None}, ensure_ascii=True),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert joined.status_code == 200, joined.text
+    seen = []
+    with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                seen.append(message.get("msg"))
+                assert message.get("msg") != "unexpected_error", message
+                if message.get("msg") == "process_completed":
+                    return message
+    raise AssertionError(f"the stream ended without an answer: {seen}")
