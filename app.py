@@ -21,6 +21,7 @@ import threading
 import time
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.api_arguments import (
     count_argument,
@@ -30,6 +31,7 @@ from assistant.api_arguments import (
     text_argument,
     year_argument,
 )
+from assistant.body_limit import BodyLimit
 from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
@@ -37,6 +39,7 @@ from assistant.escaping import escape_markdown
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.errors import MoodringError, QueryError
+from index_builder.settings import Settings
 
 EXAMPLES = [
     "upbeat workout songs with low acousticness, nothing before 2015",
@@ -58,6 +61,8 @@ UPLOAD_HELP = (
     "A Spotify export (`track_name`, `track_artist`, audio features on 0-1 scales, ...) or a CSV in the bundled "
     "catalogue's columns. Clear the file to go back."
 )
+UPLOAD_SLACK_BYTES = 1024 * 1024
+"""Room for the multipart wrapping around an upload of the largest allowed file."""
 
 
 def create_app(engine: SearchEngine) -> gr.Blocks:
@@ -114,7 +119,9 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         except MoodringError as error:
             raise gr.Error(str(error), print_exception=False) from None
 
-    with gr.Blocks(title="Moodring", analytics_enabled=False) as app:
+    # Gradio deletes the files it served or received (exports, uploads) once older than export_max_age_s.
+    delete_cache = (settings.cache_sweep_s, settings.export_max_age_s)
+    with gr.Blocks(title="Moodring", analytics_enabled=False, delete_cache=delete_cache) as app:
         session = gr.State(ChatSession(), delete_callback=release)
         pending = gr.State("")
         gr.Markdown(INTRO)
@@ -173,8 +180,16 @@ def launch(
     share: bool = False,
     auth: tuple[str, str] | None = None,
     block: bool = True,
+    settings: Settings | None = None,
 ) -> str:
-    """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash."""
+    """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash.
+
+    In front of Gradio: request bodies over ``settings.max_request_bytes`` are refused with 413.
+    """
+    settings = settings or Settings.from_env()
+    middleware = [
+        Middleware(BodyLimit, max_bytes=settings.max_request_bytes, upload_bytes=MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES),
+    ]
     app.launch(
         server_name=host,
         server_port=port,
@@ -183,6 +198,7 @@ def launch(
         prevent_thread_lock=True,
         show_error=False,
         max_file_size=MAX_UPLOAD_BYTES,
+        app_kwargs={"middleware": middleware},
     )
     if share and not app.share_url:
         print(
@@ -228,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         page_s = time.perf_counter() - started - encoder_s - index_s
         _say(f"Start-up: encoder {encoder_s:.1f} s, index {index_s:.1f} s, page {page_s:.1f} s.")
-    launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
+    launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth, settings=settings)
     return 0
 
 

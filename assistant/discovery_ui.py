@@ -14,12 +14,12 @@ session values, never in module state.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from gradio.utils import get_upload_folder
 
 from assistant.api_arguments import clean_json, filter_arguments, names_argument, text_argument
 from assistant.discovery.browse import Filters, filtered_search, genre_counts, year_counts
@@ -30,6 +30,7 @@ from assistant.discovery.space import SongNotFound, song_space
 from assistant.discovery.taste import MAX_LIKED, radar_figure, recommend_for_taste, taste_profile
 from assistant.engine import MAX_QUERY_CHARS, SearchEngine
 from assistant.escaping import escape_markdown
+from assistant.export_folders import export_folder, remove_export_folder
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse
 from index_builder.errors import MoodringError, QueryError
@@ -101,11 +102,15 @@ def api_taste_profile(
     return {"profile": profile.to_dict(), "recommendations": recommendations.to_dict()}
 
 
-def export_file(engine: SearchEngine, fmt: str, results: object) -> str:
-    """Write ``results`` (a result list or a response dict) as ``fmt`` into a fresh temp folder; return the path."""
+def export_file(engine: SearchEngine, fmt: str, results: object, folder: Path) -> str:
+    """Write ``results`` (a result list or a response dict) as ``fmt`` into the session's ``folder``; the path."""
     rows = playlist_rows(results, engine.songs)
-    folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
     return str(write_export(rows, fmt, folder))
+
+
+def exports_root() -> Path:
+    """Where sessions' export folders go: inside Gradio's cache, so the files are served without a copy."""
+    return Path(get_upload_folder())
 
 
 # ---- The UI -----------------------------------------------------------------------------------------------
@@ -132,20 +137,20 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
         high = None if high is None or high >= last_year else high
         return Filters.of(genres, low, high)
 
-    def shown(response: SearchResponse) -> tuple[str, str | None, str | None, str]:
-        rows = playlist_rows([r.to_dict() for r in response.results], engine_getter().songs)
-        folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
-        csv_path = write_export(rows, "csv", folder) if rows else None
-        m3u_path = write_export(rows, "m3u", folder) if rows else None
-        return (
-            response_as_markdown(response),
-            None if csv_path is None else str(csv_path),
-            None if m3u_path is None else str(m3u_path),
-            to_text(rows),
-        )
+    def session_folder(current: object) -> Path:
+        return export_folder(current, exports_root(), engine_getter().settings.export_max_age_s)
 
-    def failed(error: MoodringError) -> tuple[str, None, None, str]:
-        return escape_markdown(error), None, None, ""
+    def shown(response: SearchResponse, folder: object) -> tuple[str, str | None, str | None, str, object]:
+        """The results as Markdown, their CSV and M3U files (in the session's export folder) and a plain list."""
+        rows = playlist_rows([r.to_dict() for r in response.results], engine_getter().songs)
+        if not rows:
+            return response_as_markdown(response), None, None, "", folder
+        folder = session_folder(folder)
+        csv_path, m3u_path = (str(write_export(rows, fmt, folder)) for fmt in ("csv", "m3u"))
+        return response_as_markdown(response), csv_path, m3u_path, to_text(rows), folder
+
+    def failed(error: MoodringError, folder: object) -> tuple[str, None, None, str, object]:
+        return escape_markdown(error), None, None, "", folder
 
     with gr.Tab("Discover"):
         gr.Markdown(
@@ -202,46 +207,48 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
                 csv_button = gr.DownloadButton("Download CSV", value=None)
                 m3u_button = gr.DownloadButton("Download M3U playlist", value=None)
             text_list = gr.Textbox(label="Plain list", lines=6, buttons=["copy"], interactive=False)
-        outputs = [results, csv_button, m3u_button, text_list]
+        exports = gr.State(None, delete_callback=remove_export_folder)
+        outputs = [results, csv_button, m3u_button, text_list, exports]
 
         def on_preset(name: str) -> Callable[..., tuple]:
-            def run(genres, low, high, k, diverse_on) -> tuple:
+            def run(genres, low, high, k, diverse_on, folder=None) -> tuple:
                 try:
-                    return shown(
-                        preset_search(engine_getter(), name, int(k), filters_of(genres, low, high), diverse_on)
-                    )
+                    filters = filters_of(genres, low, high)
+                    return shown(preset_search(engine_getter(), name, int(k), filters, diverse_on), folder)
                 except MoodringError as error:
-                    return failed(error)
+                    return failed(error, folder)
 
             return run
 
         for button, name in preset_buttons:
-            button.click(on_preset(name), filter_inputs, outputs, api_visibility="private")
+            button.click(on_preset(name), [*filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_browse(text, genres, low, high, k, diverse_on) -> tuple:
+        def on_browse(text, genres, low, high, k, diverse_on, folder=None) -> tuple:
             try:
-                return shown(filtered_search(engine_getter(), text, filters_of(genres, low, high), int(k), diverse_on))
+                filters = filters_of(genres, low, high)
+                return shown(filtered_search(engine_getter(), text, filters, int(k), diverse_on), folder)
             except MoodringError as error:
-                return failed(error)
+                return failed(error, folder)
 
-        browse_button.click(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
-        query.submit(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
+        browse_button.click(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
+        query.submit(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_similar(title, genres, low, high, k, diverse_on) -> tuple:
+        def on_similar(title, genres, low, high, k, diverse_on, folder=None) -> tuple:
             try:
-                return shown(more_like_this(engine_getter(), title, int(k), filters_of(genres, low, high), diverse_on))
+                filters = filters_of(genres, low, high)
+                return shown(more_like_this(engine_getter(), title, int(k), filters, diverse_on), folder)
             except MoodringError as error:
-                return failed(error)
+                return failed(error, folder)
 
-        similar_button.click(on_similar, [seed, *filter_inputs], outputs, api_visibility="private")
+        similar_button.click(on_similar, [seed, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_taste(titles, genres, low, high, k, diverse_on) -> tuple:
+        def on_taste(titles, genres, low, high, k, diverse_on, folder=None) -> tuple:
             current = engine_getter()
             try:
                 profile = taste_profile(current, titles or [])
                 response = recommend_for_taste(current, profile, int(k), filters_of(genres, low, high), diverse_on)
             except MoodringError as error:
-                return (escape_markdown(error), None, None, *failed(error))
+                return (escape_markdown(error), None, None, *failed(error, folder))
             table = pd.DataFrame(
                 [
                     {
@@ -258,11 +265,11 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             notes = (f"_{escape_markdown(note)}_" for note in profile.notes)
             summary = "\n\n".join([f"**{escape_markdown(profile.summary)}**", *notes])
             figure = radar_figure(song_space(current), profile)
-            return (summary, figure, table, *shown(response))
+            return (summary, figure, table, *shown(response, folder))
 
         taste_button.click(
             on_taste,
-            [liked, *filter_inputs],
+            [liked, *filter_inputs, exports],
             [taste_summary, radar, taste_table, *outputs],
             api_visibility="private",
         )
@@ -361,17 +368,18 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             export_output = gr.File(label="playlist")
             export_trigger = gr.Button("export")
 
-        def export_endpoint(fmt: str, results: object) -> str:
+        def export_endpoint(fmt: str, results: object, folder: object = None) -> tuple[str, object]:
             try:
                 fmt = normalize_format(_text(fmt, "format", "csv"))
-                return export_file(engine_getter(), fmt, clean_json(results, "results"))
+                folder = session_folder(folder)
+                return export_file(engine_getter(), fmt, clean_json(results, "results"), folder), folder
             except MoodringError as error:
                 raise gr.Error(str(error), print_exception=False) from None
 
         export_trigger.click(
             export_endpoint,
-            [export_format, export_results],
-            export_output,
+            [export_format, export_results, exports],
+            [export_output, exports],
             api_name="export",
             api_description="Results (a list, or a response with 'results') as a csv, m3u or txt file.",
         )

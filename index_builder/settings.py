@@ -97,6 +97,17 @@ class Settings:
     """The most names one API argument (``genres``, ``artists``, ...) may list; each is matched against the
     catalogue's names."""
 
+    max_request_bytes: int = 1_048_576
+    """Request bodies larger than this (1 MiB) are refused with 413 before they are read; uploads have their own
+    limit (50 MB)."""
+
+    export_max_age_s: int = 3600
+    """Export files, and whatever else the app left in Gradio's cache, are deleted once this old (seconds); a
+    session's exports go sooner, with the session."""
+
+    cache_sweep_s: int = 300
+    """How often (seconds) files older than ``export_max_age_s`` are looked for and deleted."""
+
     @property
     def resolved_index_dir(self) -> Path:
         """The index folder for this catalogue: the explicit one, else one derived from the catalogue path."""
@@ -135,7 +146,8 @@ class Settings:
 
 _INT_FIELDS = {
     "batch_size", "top_k", "max_k", "checkpoint_every", "approximate_above", "ivf_nprobe", "faiss_threads",
-    "max_history_turns", "max_history_chars", "max_argument_items",
+    "max_history_turns", "max_history_chars", "max_argument_items", "max_request_bytes", "export_max_age_s",
+    "cache_sweep_s",
 }  # fmt: skip
 _BOOL_FIELDS = {"show_progress", "mmap_index"}
 _FLOAT_FIELDS = {"similar_audio_weight"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -107,10 +109,17 @@ def render(rows: Sequence[Mapping[str, object]], fmt: str) -> str:
 
 
 def write_export(rows: Sequence[Mapping[str, object]], fmt: str, folder: Path, stem: str = "moodring-playlist") -> Path:
-    """Write the export into ``folder`` as ``<stem>.<fmt>`` (UTF-8) and return its path."""
+    """Write the export into ``folder`` as ``<stem>.<fmt>`` (UTF-8), replacing any earlier one whole; its path."""
     fmt = normalize_format(fmt)
     path = Path(folder) / f"{stem}.{fmt}"
-    path.write_text(render(rows, fmt), encoding="utf-8")
+    handle, staging = tempfile.mkstemp(dir=folder, prefix=f".{stem}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(render(rows, fmt))
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
     return path
 
 
