@@ -128,6 +128,7 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
     presets = engine_presets(engine)
     years = songs["year"].dropna().astype(int)
     first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
+    slider_top = max(last_year, first_year + 1)  # a slider needs min < max: a one-year catalogue's runs a year on
     genre_choices = [(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in genre_counts(songs)]
     song_choices = sorted({space.label(row) for row in range(len(songs))}, key=str.casefold)
 
@@ -161,8 +162,8 @@ def add_discovery_tabs(engine_getter: EngineGetter) -> None:
             genre_box = gr.Dropdown(
                 genre_choices, multiselect=True, label="Genres (any of)", info="empty: every genre", scale=3
             )
-            year_low = gr.Slider(first_year, last_year, value=first_year, step=1, label="From year", scale=1)
-            year_high = gr.Slider(first_year, last_year, value=last_year, step=1, label="To year", scale=1)
+            year_low = gr.Slider(first_year, slider_top, value=first_year, step=1, label="From year", scale=1)
+            year_high = gr.Slider(first_year, slider_top, value=slider_top, step=1, label="To year", scale=1)
         with gr.Row():
             count = gr.Slider(1, engine.settings.max_k, value=engine.settings.top_k, step=1, label="Songs")
             diverse = gr.Checkbox(True, label="Diverse: at most two songs per artist")
