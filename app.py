@@ -16,11 +16,14 @@ import os
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
+from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder, is_in_or_equal
 from starlette.middleware import Middleware
 
 from assistant.api_arguments import (
@@ -36,6 +39,7 @@ from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from assistant.escaping import escape_markdown
+from assistant.login_throttle import LoginThrottle
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.errors import MoodringError, QueryError
@@ -83,6 +87,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
 
     def upload(path: str | None, history: list[dict], session: ChatSession) -> tuple[list[dict], ChatSession, str]:
         message, session = open_catalogue(path, history, session, settings, engine.encoder)
+        discard_upload(path)  # the session has its own copy; Gradio's would be served to anyone given its path
         if message:
             history = [*history, {"role": "assistant", "content": message}]
         return history, session, catalogue_status(session, engine)
@@ -184,11 +189,19 @@ def launch(
 ) -> str:
     """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash.
 
-    In front of Gradio: request bodies over ``settings.max_request_bytes`` are refused with 413.
+    In front of Gradio: request bodies over ``settings.max_request_bytes`` are refused with 413, and failed logins
+    are throttled per client address (429 while an address is locked out).
     """
     settings = settings or Settings.from_env()
     middleware = [
         Middleware(BodyLimit, max_bytes=settings.max_request_bytes, upload_bytes=MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES),
+        Middleware(
+            LoginThrottle,
+            free_failures=settings.login_free_failures,
+            lockout_s=settings.login_lockout_s,
+            max_lockout_s=settings.login_max_lockout_s,
+            max_clients=settings.login_tracked_clients,
+        ),
     ]
     app.launch(
         server_name=host,
@@ -246,6 +259,18 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"Start-up: encoder {encoder_s:.1f} s, index {index_s:.1f} s, page {page_s:.1f} s.")
     launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth, settings=settings)
     return 0
+
+
+def discard_upload(path: str | None) -> None:
+    """Delete a file Gradio received into its cache (and its folder once empty); paths elsewhere are left alone."""
+    root = Path(get_upload_folder()).resolve()
+    if not path or not is_in_or_equal(path, root):
+        return
+    upload = Path(path).resolve()
+    upload.unlink(missing_ok=True)
+    if upload.parent != root:
+        with contextlib.suppress(OSError):  # not empty: another upload of the same content is in there
+            upload.parent.rmdir()
 
 
 def _warm_up(engine: SearchEngine) -> None:

@@ -108,6 +108,18 @@ class Settings:
     cache_sweep_s: int = 300
     """How often (seconds) files older than ``export_max_age_s`` are looked for and deleted."""
 
+    login_free_failures: int = 5
+    """Failed logins a client address may make before it has to wait."""
+
+    login_lockout_s: float = 2.0
+    """The wait after the first failure past the free ones; it doubles with each further failure."""
+
+    login_max_lockout_s: float = 300.0
+    """The longest wait a client address is given after failed logins."""
+
+    login_tracked_clients: int = 10_000
+    """Client addresses whose failed logins are remembered; the least recently seen are forgotten first."""
+
     @property
     def resolved_index_dir(self) -> Path:
         """The index folder for this catalogue: the explicit one, else one derived from the catalogue path."""
@@ -147,10 +159,10 @@ class Settings:
 _INT_FIELDS = {
     "batch_size", "top_k", "max_k", "checkpoint_every", "approximate_above", "ivf_nprobe", "faiss_threads",
     "max_history_turns", "max_history_chars", "max_argument_items", "max_request_bytes", "export_max_age_s",
-    "cache_sweep_s",
+    "cache_sweep_s", "login_free_failures", "login_tracked_clients",
 }  # fmt: skip
 _BOOL_FIELDS = {"show_progress", "mmap_index"}
-_FLOAT_FIELDS = {"similar_audio_weight"}
+_FLOAT_FIELDS = {"similar_audio_weight", "login_lockout_s", "login_max_lockout_s"}
 _STR_FIELDS = {"encoder"}
 
 

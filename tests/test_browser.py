@@ -160,6 +160,37 @@ def test_catalogue_markup_formulas_and_links_show_as_text(browser, hostile_serve
     context.close()
 
 
+def test_an_upload_is_not_readable_by_another_user(browser, bundled_engine, tmp_path):
+    import httpx
+
+    from tests.helpers import spotify_catalogue
+
+    app = moodring_app.create_app(bundled_engine)
+    url = moodring_app.launch(app, port=free_port(), auth=("moodring", "s3cret"), block=False).rstrip("/")
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
+        assert context.request.post(f"{url}/login", form={"username": "moodring", "password": "s3cret"}).ok
+        page = _local_only(context.new_page(), url)
+        page.goto(url)
+        with page.expect_response(lambda r: r.request.method == "POST" and "/gradio_api/upload" in r.url) as uploaded:
+            page.locator("#catalogue input[type=file]").set_input_files(str(spotify_catalogue(tmp_path, "mine.csv")))
+        path = uploaded.value.json()[0]
+        page.locator("#chat .bot", has_text="Now searching mine.csv").first.wait_for(timeout=REPLY_WAIT_MS)
+
+        with httpx.Client(base_url=url, timeout=30) as other:  # another person, logged in with their own session
+            assert other.post("/login", data={"username": "moodring", "password": "s3cret"}).status_code == 200
+            assert other.get(f"/gradio_api/file={path}").status_code in (403, 404)
+        assert not Path(path).exists()
+
+        box = page.locator("#message textarea")  # the uploader still searches their own catalogue
+        box.fill("quiet acoustic songs")
+        box.press("Enter")
+        page.locator("#chat .bot", has_text="Quiet Rain").first.wait_for(timeout=REPLY_WAIT_MS)
+        context.close()
+    finally:
+        app.close()
+
+
 def _local_only(page, base: str):
     """``page``, allowed to reach only the app at ``base``."""
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
