@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from assistant.formatting import escape, format_value
+from assistant.escaping import escape_markdown
+from assistant.formatting import format_value
 from assistant.results import SearchResult
 from assistant.understanding import QueryIntent, describe_years
 
@@ -160,7 +161,8 @@ def explain_in_full(
     show = shown_word or (lambda _feature, word: word)
     year = f", {result.year}" if result.year else ""
     lines = [
-        f"**#{result.rank} {escape(result.title)}** by {escape(result.artist)} ({escape(result.genre)}{year})",
+        f"**#{result.rank} {escape_markdown(result.title)}** by {escape_markdown(result.artist)} "
+        f"({escape_markdown(result.genre)}{year})",
         "",
         f"Score {result.score:.3f}: how close its description is to your request (cosine similarity), plus up to "
         f"{soft_match_weight:g} for the mood words it has and up to {feature_fit_weight:g} for how far it leans the "
@@ -178,21 +180,22 @@ def explain_in_full(
                 checks.append(f"✓ {show(feature, has)}")
             else:
                 checks.append(f"✗ {show(feature, has)} (wanted {' or '.join(sorted(wanted))})")
-        lines.append(f"- **{escape(concept.label)}** ({kind}): {escape('; '.join(checks))}")
+        lines.append(f"- **{escape_markdown(concept.label)}** ({kind}): {escape_markdown('; '.join(checks))}")
     for concept in intent.excluded_concepts:
         clashes = [song_words[f] for f, unwanted in concept.wants.items() if song_words.get(f) in unwanted]
         verdict = "✗ " + ", ".join(clashes) if clashes else "✓ avoided"
-        lines.append(f"- **not {escape(concept.label)}**: {escape(verdict)}")
+        lines.append(f"- **not {escape_markdown(concept.label)}**: {escape_markdown(verdict)}")
     conditions = _conditions(result, intent, like_labels, relaxed)
     if conditions:
-        lines.append(f"- **Conditions:** {escape('; '.join(conditions))}")
+        lines.append(f"- **Conditions:** {escape_markdown('; '.join(conditions))}")
     if song_words:
-        lines.append(f"- **All its words:** {escape(', '.join(song_words.values()))}")
+        lines.append(f"- **All its words:** {escape_markdown(', '.join(song_words.values()))}")
         for feature, word in song_words.items():
             if show(feature, word) != word:
-                lines.append(f"- **{escape(word)}** is relative to this catalogue: {escape(show(feature, word))}")
+                said = escape_markdown(show(feature, word))
+                lines.append(f"- **{escape_markdown(word)}** is relative to this catalogue: {said}")
     description = " ".join(result.description.split())
-    lines += ["", f"> {escape(description)}"]
+    lines += ["", f"> {escape_markdown(description)}"]
     return "\n".join(lines)
 
 

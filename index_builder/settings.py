@@ -181,6 +181,40 @@ class Settings:
     radar_high_percentile: float = 98.0
     """...and ends at this one."""
 
+    max_history_turns: int = 10
+    """A history sent to ``/chat`` that differs from the session's is replayed from at most this many of its latest
+    user messages; each replayed message is a search (30 of 499 characters took 13-19 s on 2 busy cores)."""
+
+    max_history_chars: int = 2000
+    """...and from at most this many characters of them, the latest first. The reply says when turns were left out."""
+
+    max_argument_items: int = 50
+    """The most names one API argument (``genres``, ``artists``, ...) may list; each is matched against the
+    catalogue's names."""
+
+    max_request_bytes: int = 1_048_576
+    """Request bodies larger than this (1 MiB) are refused with 413 before they are read; uploads have their own
+    limit (50 MB)."""
+
+    export_max_age_s: int = 3600
+    """Export files, and whatever else the app left in Gradio's cache, are deleted once this old (seconds); a
+    session's exports go sooner, with the session."""
+
+    cache_sweep_s: int = 300
+    """How often (seconds) files older than ``export_max_age_s`` are looked for and deleted."""
+
+    login_free_failures: int = 5
+    """Failed logins a client address may make before it has to wait."""
+
+    login_lockout_s: float = 2.0
+    """The wait after the first failure past the free ones; it doubles with each further failure."""
+
+    login_max_lockout_s: float = 300.0
+    """The longest wait a client address is given after failed logins."""
+
+    login_tracked_clients: int = 10_000
+    """Client addresses whose failed logins are remembered; the least recently seen are forgotten first."""
+
     @property
     def resolved_index_dir(self) -> Path:
         """The index folder for this catalogue: the explicit one, else one derived from the catalogue path."""

@@ -19,7 +19,7 @@ import pytest
 
 import app as moodring_app
 from index_builder.settings import PROJECT_ROOT
-from tests.helpers import SPOTIFY_HEADER, SPOTIFY_ROWS, write_csv
+from tests.helpers import SPOTIFY_HEADER, SPOTIFY_ROWS, free_port, write_csv
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -157,6 +157,74 @@ def test_discover_tab_follows_an_uploaded_catalogue(page, refused, tmp_path):
     assert refused == [], f"the page tried to reach outside the app: {refused}"
 
 
+@pytest.fixture(scope="module")
+def hostile_served(hostile_engine):
+    """The app over the catalogue whose titles, artists and genres carry markup, formulas and links."""
+    app = moodring_app.create_app(hostile_engine)
+    url = moodring_app.launch(app, port=free_port(), block=False)
+    yield url.rstrip("/")
+    app.close()
+
+
+def test_catalogue_markup_formulas_and_links_show_as_text(browser, hostile_served):
+    context = browser.new_context(viewport={"width": 1280, "height": 1400})
+    page = _local_only(context.new_page(), hostile_served)
+    page.goto(hostile_served)
+    box = page.locator("#message textarea")
+    box.fill("songs for a road trip")
+    box.press("Enter")
+    page.locator("#chat .bot", has_text="Looking for").first.wait_for(timeout=REPLY_WAIT_MS)
+    box.fill(r"why $$\color{red}{\Huge Y}$$ https://evil.example www.evil.example a@b.co")
+    box.press("Enter")
+    page.locator("#chat .bot", has_text="I did not show").first.wait_for(timeout=REPLY_WAIT_MS)
+    page.wait_for_timeout(1000)  # KaTeX renders after the Markdown
+    messages = page.locator("#chat .bot .message-content")
+    for tag in (".katex", "a", "svg", "rect", "img"):
+        assert messages.locator(tag).count() == 0, tag
+    listing = messages.first.inner_text()
+    assert r"$$\color{red}{\Huge X}$$" in listing and "Line one 2. injected item - another" in listing
+    assert "Visit https://evil.example/path or www.evil.example now" in listing
+    assert "https://evil.example www.evil.example a@b.co" in messages.last.inner_text()
+    context.close()
+
+
+def test_an_upload_is_not_readable_by_another_user(browser, bundled_engine, tmp_path):
+    import httpx
+
+    from tests.helpers import spotify_catalogue
+
+    app = moodring_app.create_app(bundled_engine)
+    url = moodring_app.launch(app, port=free_port(), auth=("moodring", "s3cret"), block=False).rstrip("/")
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
+        assert context.request.post(f"{url}/login", form={"username": "moodring", "password": "s3cret"}).ok
+        page = _local_only(context.new_page(), url)
+        page.goto(url)
+        with page.expect_response(lambda r: r.request.method == "POST" and "/gradio_api/upload" in r.url) as uploaded:
+            page.locator("#catalogue input[type=file]").set_input_files(str(spotify_catalogue(tmp_path, "mine.csv")))
+        path = uploaded.value.json()[0]
+        page.locator("#chat .bot", has_text="Now searching mine.csv").first.wait_for(timeout=REPLY_WAIT_MS)
+
+        with httpx.Client(base_url=url, timeout=30) as other:  # another person, logged in with their own session
+            assert other.post("/login", data={"username": "moodring", "password": "s3cret"}).status_code == 200
+            assert other.get(f"/gradio_api/file={path}").status_code in (403, 404)
+        assert not Path(path).exists()
+
+        box = page.locator("#message textarea")  # the uploader still searches their own catalogue
+        box.fill("quiet acoustic songs")
+        box.press("Enter")
+        page.locator("#chat .bot", has_text="Quiet Rain").first.wait_for(timeout=REPLY_WAIT_MS)
+        context.close()
+    finally:
+        app.close()
+
+
+def _local_only(page, base: str):
+    """``page``, allowed to reach only the app at ``base``."""
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+    return page
+
+
 # ---- phones, keyboards and screen readers ----------------------------------------------------------------------
 
 
@@ -202,7 +270,7 @@ def sized_page(request, browser, served, refused):
     width, height = SIZES[request.param]
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    page.route("**/*", lambda route: _local_only(route, served, refused))
+    page.route("**/*", lambda route: _only_the_app(route, served, refused))
     page.goto(served)
     page.locator("#message textarea").wait_for(timeout=REPLY_WAIT_MS)
     page.wait_for_timeout(500)  # let the layout settle before measuring
@@ -210,7 +278,7 @@ def sized_page(request, browser, served, refused):
     context.close()
 
 
-def _local_only(route, served: str, refused: list[str]) -> None:
+def _only_the_app(route, served: str, refused: list[str]) -> None:
     if route.request.url.startswith(served):
         route.continue_()
     else:

@@ -134,7 +134,7 @@ def _handler(app, name):
 
 def test_ui_handlers_fill_results_plot_and_exports(app):
     taste = _handler(app, "on_taste")
-    summary, figure, table, markdown, csv_path, m3u_path, text, uris = taste(
+    summary, figure, table, markdown, csv_path, m3u_path, text, uris, folder = taste(
         ["Jar of Hearts - Christina Perri", "Tee Shirt - Soundtrack Version - Birdy"], None, 2010, 2019, 5, True, None
     )
     assert "slow" in summary and len(table) >= 8
@@ -143,6 +143,7 @@ def test_ui_handlers_fill_results_plot_and_exports(app):
     assert markdown.count("\n") >= 4 and Path(csv_path).exists()
     assert m3u_path is None and uris == ""  # names only: no file paths or Spotify ids to play
     assert len(text.splitlines()) == 5
+    assert Path(csv_path).parent == folder  # the session's own export folder, handed back to its gr.State
     similar = _handler(app, "on_similar")
     message, *_ = similar("Tik Tak Toe", None, 2010, 2019, 5, True, None)
     assert "Did you mean" in message

@@ -21,8 +21,8 @@ from assistant.dialogue.refining import refine
 from assistant.dialogue.rendering import HELP, NUDGE, render_page
 from assistant.dialogue.state import DialogueState
 from assistant.engine import SearchEngine, validate_query
+from assistant.escaping import escape_markdown
 from assistant.explain import explain_in_full
-from assistant.formatting import escape
 from assistant.results import SearchResult
 from assistant.titles import SongNotFound
 from assistant.understanding import QueryIntent
@@ -52,7 +52,7 @@ def respond(
                 return answer
         return _request(text, state, engine, k)
     except MoodringError as error:
-        return escape(str(error)), state
+        return escape_markdown(str(error)), state
 
 
 # ---- the kinds of message -------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def _why(target: str, state: DialogueState, engine: SearchEngine) -> str:
         return f"There is no #{number} in this list; it runs from #1 to #{state.shown[-1].rank}."
     found = _find_song(target, state, engine, whole_catalogue=False)
     if found is None:
-        return f"I did not show a song called '{escape(target)}'. Say *why #N* with its number in the list."
+        return f"I did not show a song called '{escape_markdown(target)}'. Say *why #N* with its number in the list."
     song_id = engine.catalogue.song_ids[found[0]]
     result = next(r for r in state.shown if r.song_id == song_id)
     return _explain(result, state, engine)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -29,6 +32,9 @@ NOT_PLAYABLE = (
 )
 """What the page and the API say where an M3U would play nothing."""
 NO_SPOTIFY_IDS = "None of these songs has a Spotify track id, so there are no Spotify URIs to paste."
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+"""A cell spreadsheets would run as a formula (OWASP CSV injection): ``=``, ``+``, ``-``, ``@``, tab or CR first,
+also behind quotes this module added, so that reading the file back is exact."""
 _SPOTIFY_ID = re.compile(r"^(?:spotify:track:|https?://open\.spotify\.com/track/)?([0-9A-Za-z]{22})(?:\?.*)?$")
 
 
@@ -61,23 +67,23 @@ def playlist_rows(results: object, songs: pd.DataFrame | None = None) -> list[di
         locations = dict(zip(placed["song_id"].astype(str), placed["location"].astype(str), strict=True))
     rows = []
     for position, item in enumerate(items, 1):
-        if not isinstance(item, Mapping) or not str(item.get("title") or "").strip():
+        if not isinstance(item, Mapping) or not _field(item, "title", position).strip():
             raise QueryError(f"Result {position} has no title; export takes the results a search returned.")
-        song_id = str(item.get("song_id") or "")
+        song_id = _field(item, "song_id", position)
         duration = durations.get(song_id)
         rows.append(
             {
-                "rank": int(item.get("rank") or position),
-                "title": str(item["title"]),
-                "artist": str(item.get("artist") or ""),
-                "year": item.get("year"),
-                "genre": str(item.get("genre") or ""),
-                "score": item.get("score"),
+                "rank": _number(item.get("rank"), "rank", position, whole=True) or position,
+                "title": _field(item, "title", position),
+                "artist": _field(item, "artist", position),
+                "year": _number(item.get("year"), "year", position, whole=True),
+                "genre": _field(item, "genre", position),
+                "score": _number(item.get("score"), "score", position),
                 "song_id": song_id,
                 "spotify_uri": spotify_uri(song_id) or "",
                 "location": locations.get(song_id, ""),
                 "duration_s": "" if duration is None else round(duration),
-                "explanation": str(item.get("explanation") or ""),
+                "explanation": _field(item, "explanation", position),
             }
         )
     return rows
@@ -88,8 +94,17 @@ def to_csv(rows: Sequence[Mapping[str, object]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows({key: ("" if row.get(key) is None else row.get(key)) for key in CSV_COLUMNS} for row in rows)
+    writer.writerows({key: spreadsheet_safe(row.get(key)) for key in CSV_COLUMNS} for row in rows)
     return buffer.getvalue()
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that spreadsheets show as text, never run: ``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``; None -> ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
 
 
 def to_m3u(rows: Sequence[Mapping[str, object]]) -> str:
@@ -136,10 +151,17 @@ def render(rows: Sequence[Mapping[str, object]], fmt: str) -> str:
 
 
 def write_export(rows: Sequence[Mapping[str, object]], fmt: str, folder: Path, stem: str = "moodring-playlist") -> Path:
-    """Write the export into ``folder`` as ``<stem>.<fmt>`` (UTF-8) and return its path."""
+    """Write the export into ``folder`` as ``<stem>.<fmt>`` (UTF-8), replacing any earlier one whole; its path."""
     fmt = normalize_format(fmt)
     path = Path(folder) / f"{stem}.{fmt}"
-    path.write_text(render(rows, fmt), encoding="utf-8")
+    handle, staging = tempfile.mkstemp(dir=folder, prefix=f".{stem}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(render(rows, fmt))
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -153,8 +175,14 @@ def normalize_format(fmt: str) -> str:
 
 
 def parse_csv(text: str) -> list[dict[str, str]]:
-    """The rows of an exported CSV, as strings."""
-    return list(csv.DictReader(io.StringIO(text)))
+    """The rows of an exported CSV, as strings (the quote ``to_csv`` puts before a formula-like cell removed)."""
+    return [
+        {
+            key: value[1:] if value and value.startswith("'") and _FORMULA.match(value) else value
+            for key, value in row.items()
+        }
+        for row in csv.DictReader(io.StringIO(text))
+    ]
 
 
 def parse_m3u(text: str) -> list[dict[str, str]]:
@@ -205,6 +233,32 @@ def _entry(row: Mapping[str, object]) -> str:
     if location.startswith("#"):
         location = ""
     return location or str(row.get("spotify_uri") or "")
+
+
+def _field(item: Mapping[str, object], key: str, position: int) -> str:
+    """A text field of a result: a string or a plain number; missing is ""; anything else is a QueryError."""
+    value = item.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise QueryError(f"Result {position} has a {key} that is not text; export takes the results a search returned.")
+
+
+def _number(value: object, key: str, position: int, whole: bool = False) -> int | float | None:
+    """A numeric field of a result (also a number written as text); missing is None; anything else a QueryError."""
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        kind = "whole number" if whole else "number"
+        raise QueryError(f"Result {position} has a {key} that is not a {kind}; export takes what a search returned.")
+    return int(number) if whole else number
 
 
 def _one_line(text: str) -> str:
