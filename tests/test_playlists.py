@@ -101,7 +101,7 @@ def test_the_page_offers_what_each_catalogue_can_play(encoder, tmp_path, bundled
     with gr.Blocks(analytics_enabled=False) as demo:
         add_discovery_tabs(engine, gr.State(ChatSession()))
     browse = next(b.fn for b in demo.fns.values() if getattr(b.fn, "__name__", "") == "on_browse")
-    _, csv_path, m3u_path, text, uris = browse("energetic songs", None, 1900, 2100, 3, False, None)
+    _, csv_path, m3u_path, text, uris, _folder = browse("energetic songs", None, 1900, 2100, 3, False, None)
     locations = [e["location"] for e in parse_m3u(Path(m3u_path).read_text(encoding="utf-8"))]
     assert sorted(locations) == sorted(row[-1] for row in LIBRARY_ROWS if row[-1])
     assert uris == "" and Path(csv_path).exists() and text.count("\n") == 3
