@@ -1,5 +1,5 @@
-"""Issue 13: relative follow-ups move past the last answer by a visible step and say by how much. Dialogue tests
-run on the real bundled engine."""
+"""Issue 13: relative follow-ups move past the last answer by a visible step and say by how much; references that
+miss say so. Dialogue tests run on the real bundled engine."""
 
 from __future__ import annotations
 
@@ -213,3 +213,35 @@ def test_older_says_how_far_the_year_median_went(bundled_engine):
     after = np.median([r.year for r in states[1].last_page])
     assert after < before
     assert f"year: median {before:.0f} -> {after:.0f}" in replies[1]
+
+
+# ---- references that miss -----------------------------------------------------------------------------------------
+
+
+def test_a_song_that_is_not_there_is_said_so_with_near_titles(bundled_engine):
+    reply, state = respond("songs like Blinding Lights", DialogueState(), bundled_engine, 10)
+    assert "There is no song or artist called 'Blinding Lights'" in reply
+    assert "Lights - Single Version" in reply  # the title index's nearest title, offered
+    assert state == DialogueState() and "\n1. " not in reply  # no list of title-word matches
+
+
+def test_a_missing_song_by_a_known_artist_offers_their_songs(bundled_engine):
+    reply, state = respond("songs like Blinding Lights by The Weeknd", DialogueState(), bundled_engine, 10)
+    assert "There is no song called 'Blinding Lights' by The Weeknd" in reply
+    assert "Starboy" in reply and "The Hills" in reply
+    assert state.last_page == ()
+
+
+def test_a_list_number_past_the_list_is_said_so(bundled_engine):
+    replies, states = _talk(bundled_engine, "high energy dance pop", "more like #20")
+    assert replies[1] == "There is no #20 in this list; it runs from #1 to #10."
+    assert states[1] == states[0]
+    reply, _ = respond("more like #3", DialogueState(), bundled_engine, 10)
+    assert "There is no list yet" in reply
+
+
+def test_descriptions_and_artists_after_like_are_still_requests(bundled_engine):
+    _, state = respond("songs like Adele", DialogueState(), bundled_engine, 10)
+    assert state.intent.similar_artists == ["Adele"] and len(state.last_page) == 10
+    _, state = respond("songs like a summer evening", DialogueState(), bundled_engine, 5)
+    assert len(state.last_page) == 5

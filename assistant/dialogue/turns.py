@@ -19,6 +19,7 @@ from assistant.dialogue.reading import (
     reference_number,
     years_relative,
 )
+from assistant.dialogue.references import missed_reference, named_part
 from assistant.dialogue.refining import refine
 from assistant.dialogue.rendering import HELP, NUDGE, render_page
 from assistant.dialogue.state import DialogueState
@@ -129,7 +130,8 @@ def _show_more(
 def _more_like(
     target: str, text: str, state: DialogueState, engine: SearchEngine, k: int | None
 ) -> tuple[str, DialogueState] | None:
-    """Songs that sound like the one named; None when the target names no song (then the message is a request)."""
+    """Songs that sound like the one named; None when the target describes a sound or names an artist (then the
+    message is a request). A list number or a title that is not there is answered as such (``references.py``)."""
     words = normalized(target).split(" ", 1)
     if words[0] in THE_LIST and state.last_page:
         seeds = state.last_page[: engine.settings.like_list_seeds]
@@ -137,7 +139,13 @@ def _more_like(
     else:
         found = _find_song(target, state, engine, whole_catalogue=True)
         if found is None:
-            return None
+            understood = engine.understand(named_part(target))
+            miss = missed_reference(target, text, state, engine.catalogue, understood)
+            if miss is None:
+                return None
+            if miss.reply is not None:
+                return miss.reply, state
+            return _request(text, state, engine, k, notes=[miss.note] if miss.note else None)
         row, rest = found
         like_ids, label = (
             (engine.catalogue.song_ids[row],),
