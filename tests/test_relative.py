@@ -1,5 +1,5 @@
 """Issue 13: relative follow-ups move past the last answer by a visible step and say by how much; references that
-miss say so. Dialogue tests run on the real bundled engine."""
+miss say so; a request in another language is told so. Dialogue tests run on the real bundled engine."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from assistant.dialogue import DialogueState, respond
+from assistant.dialogue.rendering import NOT_ENGLISH
+from assistant.language import EnglishCheck, english_check
 from assistant.relative import Ask, RelativeMove, RelativeWords, lean_concept, load_relative_words, plan_move
 from index_builder.errors import ConfigError
 
@@ -245,3 +247,85 @@ def test_descriptions_and_artists_after_like_are_still_requests(bundled_engine):
     assert state.intent.similar_artists == ["Adele"] and len(state.last_page) == 10
     _, state = respond("songs like a summer evening", DialogueState(), bundled_engine, 5)
     assert len(state.last_page) == 5
+
+
+# ---- other languages ----------------------------------------------------------------------------------------------
+
+NOT_ENGLISH_REQUESTS = [
+    "canciones tristes para llorar",
+    "musique douce pour dormir",
+    "悲しい歌",
+    "traurige Lieder",
+    "canzoni tristi per piangere",
+    "música para bailar en una fiesta",
+    "chansons d'amour pour un dîner",
+    "Lieder zum Entspannen",
+    "músicas animadas para correr",
+    "грустные песни",
+    "슬픈 노래",
+    "أغاني حزينة",
+    "liedjes om bij te dansen",
+    "smutne piosenki na deszczowy dzień",
+    "musique pour faire du sport",
+    "ledsna låtar",
+    "悲伤的歌曲",
+    "ruhige Musik zum Lernen",
+    "quiero canciones como Despacito",
+]
+ENGLISH_REQUESTS = [
+    "sad songs for a rainy day",
+    "songs for a rainy dya",
+    "upbeat workuot songs",
+    "chill vibes for studyng",
+    "Despacito",
+    "Señorita",
+    "something like Señorita by Shawn Mendes",
+    "Beyoncé songs",
+    "lofi beats to relax to",
+    "edm bangers for the gym",
+    "hype music for a road trip w my friends",
+    "throwback jams from 2012",
+    "party songs like TiK ToK, no Kesha",
+    "a bit cheerier",
+    "less rap, more singing",
+    "tunes 4 a chill sesh",
+    "Bad Romanse",
+    "plz more songz like that",
+    "somthing calm for sleepin",
+    "Echame la culpa vibes",
+    "café music for a slow morning",
+    "reggaeton for a party",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ENGLISH_REQUESTS)
+def test_requests_in_other_languages_are_read_as_such(bundled_engine, text):
+    assert not english_check(bundled_engine).read(text).english
+
+
+@pytest.mark.parametrize("text", ENGLISH_REQUESTS)
+def test_english_with_typos_and_names_is_english(bundled_engine, text):
+    assert english_check(bundled_engine).read(text).english
+
+
+def test_without_the_model_word_list_only_markers_and_script_decide():
+    check = EnglishCheck(known=["despacito"], model_words=[], markers=["canciones", "para"])
+    assert check.read("sad bops for the whip").english
+    assert not check.read("canciones para llorar").english and not check.read("悲しい歌").english
+
+
+@pytest.mark.parametrize("text", ["canciones tristes para llorar", "悲しい歌", "traurige Lieder"])
+def test_a_request_in_another_language_asks_for_english(bundled_engine, text):
+    reply, state = respond(text, DialogueState(), bundled_engine, 10)
+    assert reply == NOT_ENGLISH and state == DialogueState()
+
+
+def test_another_language_keeps_the_names_it_recognises(bundled_engine):
+    reply, state = respond("canciones románticas de los 2010", DialogueState(), bundled_engine, 10)
+    assert "does not read as English" in reply
+    assert state.intent.year_min == 2010 and all(r.year == 2010 for r in state.last_page) and state.last_page
+
+
+def test_a_follow_up_in_another_language_keeps_the_conversation(bundled_engine):
+    replies, states = _talk(bundled_engine, "party songs", "más tranquilo por favor")
+    assert replies[1] == NOT_ENGLISH.replace("\\", "") and states[1] == states[0]

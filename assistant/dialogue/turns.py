@@ -21,11 +21,12 @@ from assistant.dialogue.reading import (
 )
 from assistant.dialogue.references import missed_reference, named_part
 from assistant.dialogue.refining import refine
-from assistant.dialogue.rendering import HELP, NUDGE, render_page
+from assistant.dialogue.rendering import HELP, NOT_ENGLISH, NUDGE, render_page
 from assistant.dialogue.state import DialogueState
 from assistant.engine import SearchEngine, validate_query
 from assistant.explain import explain_in_full
 from assistant.formatting import escape
+from assistant.language import english_check
 from assistant.results import SearchResult
 from assistant.titles import SongNotFound
 from assistant.understanding import QueryIntent
@@ -53,6 +54,8 @@ def respond(
             answer = _more_like(follow_up.target, text, state, engine, k)
             if answer is not None:
                 return answer
+        if not english_check(engine).read(text).english:
+            return _not_english(text, state, engine, k)
         return _request(text, state, engine, k)
     except MoodringError as error:
         return escape(str(error)), state
@@ -117,6 +120,29 @@ def _new_request(
     intent = engine.understand(text)
     fresh = DialogueState(intent=intent, page_size=k, answers=state.answers)
     return _answer(fresh, engine, _page_size(intent, k, fresh), notes=notes)
+
+
+def _not_english(text: str, state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
+    """A request in another language: songs for the names and years in it, said to be only that, or, when it names
+    none, a request to say it in English (the model matches English descriptions, so the rest would be a guess)."""
+    read = engine.understand(text)
+    names = QueryIntent(
+        text=text,
+        genres=read.genres,
+        artists=read.artists,
+        similar_artists=read.similar_artists,
+        year_min=read.year_min,
+        year_max=read.year_max,
+        count=read.count,
+    )
+    if not (names.genres or names.artists or names.similar_artists or names.year_min or names.year_max):
+        return NOT_ENGLISH, state
+    note = (
+        "This does not read as English, and songs are matched by their English descriptions, so only the names and "
+        f"years were used ({names.describe()}). Say the rest in English for better songs."
+    )
+    fresh = DialogueState(intent=names, page_size=k, answers=state.answers)
+    return _answer(fresh, engine, _page_size(names, k, fresh), notes=[note])
 
 
 def _show_more(
