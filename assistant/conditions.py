@@ -7,7 +7,7 @@ a mask that search takes as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ import pandas as pd
 
 from assistant.catalogue_view import CatalogueView
 from assistant.titles import known_name
-from assistant.understanding import QueryIntent, describe_years
+from assistant.understanding import QueryIntent, describe_range, describe_years
 
 
 @dataclass
@@ -24,16 +24,26 @@ class Constraint:
 
     label: str
     mask: np.ndarray
+    strict: bool = True
+    """Stated outright (years, genres, artists, "no ...", "only ..."). A wish the request only implies is not:
+    when too few songs pass it, the nearest fill the answer."""
 
 
-def request_constraints(intent: QueryIntent, view: CatalogueView) -> list[Constraint]:
-    """The request's hard conditions, in the order it states kinds of them (years, genres, artists, words)."""
+def request_constraints(
+    intent: QueryIntent, view: CatalogueView, families: Mapping[str, Sequence[str]] | None = None
+) -> list[Constraint]:
+    """The request's hard conditions, in the order it states kinds of them (years, genres, artists, words).
+
+    A genre takes in its ``families`` relatives ("rap" finds hip hop too) when it is asked for, not when excluded.
+    """
+    families = families or {}
     constraints = []
     if intent.year_min is not None or intent.year_max is not None:
         mask = view.year_mask(intent.year_min, intent.year_max)
         constraints.append(Constraint(f"the years {describe_years(intent.year_min, intent.year_max)}", mask))
     if intent.genres:
-        constraints.append(Constraint("genre " + " or ".join(intent.genres), view.genre_mask(intent.genres)))
+        wanted = [g for genre in intent.genres for g in (genre, *families.get(genre, ()))]
+        constraints.append(Constraint("genre " + " or ".join(intent.genres), view.genre_mask(wanted)))
     if intent.excluded_genres:
         mask = ~view.genre_mask(intent.excluded_genres)
         constraints.append(Constraint("excluding genre " + ", ".join(intent.excluded_genres), mask))
@@ -42,9 +52,17 @@ def request_constraints(intent: QueryIntent, view: CatalogueView) -> list[Constr
     if intent.excluded_artists:
         mask = ~view.credited_mask(intent.excluded_artists)
         constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask))
+    for feature, (low, high) in intent.ranges.items():
+        if feature in view.raw:
+            values = view.raw[feature].to_numpy()
+            with np.errstate(invalid="ignore"):
+                mask = (values >= (-np.inf if low is None else low)) & (values <= (np.inf if high is None else high))
+            constraints.append(Constraint(describe_range(feature, low, high), mask))
+    insisted = {f for c in intent.concepts if c.constraint and c.name in intent.strict for f in c.wants}
     for feature, words in intent.required_words().items():
         if feature in view.words:
-            constraints.append(Constraint(" or ".join(sorted(words)), view.word_mask(feature, words)))
+            mask = view.word_mask(feature, words)
+            constraints.append(Constraint(" or ".join(sorted(words)), mask, strict=feature in insisted))
     for feature, words in intent.excluded_words().items():
         if feature in view.words:
             mask = ~view.word_mask(feature, words)

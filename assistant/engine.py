@@ -10,10 +10,12 @@ import numpy as np
 from assistant.catalogue_view import CatalogueView
 from assistant.conditions import Constraint, request_constraints
 from assistant.explain import explain, nearest_song_words
+from assistant.open_reading import ConceptReader, add_readings
 from assistant.ranking import diverse_order, fit_bonus
 from assistant.results import SearchResponse, SearchResult
 from assistant.understanding import QueryIntent, understand
-from assistant.vocabulary import Vocabulary, load_concepts
+from assistant.vocabulary import Vocabulary, load_concepts, load_known_words
+from assistant.word_lists import WORDS_FILE, load_word_lists
 from index_builder.buckets import load_bucket_spec
 from index_builder.build import open_index
 from index_builder.embedding import Encoder
@@ -23,6 +25,8 @@ from index_builder.settings import Settings
 from index_builder.vector_index import normalized, search_index
 
 MAX_QUERY_CHARS = 500
+FILL_OFFSET = 10.0
+"""Added to the scores of songs that meet every wish while ranking, so songs that only fill an answer come after."""
 RELAXED_ALL = "every condition"
 """``SearchResponse.relaxed`` when no single condition could be dropped, so every one was."""
 
@@ -43,8 +47,15 @@ class SearchEngine:
         self.catalogue = CatalogueView(self.songs, index.scheme, index.faiss_index, settings)
         spec = load_bucket_spec(settings.feature_words_path)
         concepts = load_concepts(settings.prompts_dir / "query_concepts.toml", {k: v["words"] for k, v in spec.items()})
-        self.vocabulary = Vocabulary.build(concepts, self.songs["genre"], self.songs["artist"])
+        self.vocabulary = Vocabulary.build(
+            concepts,
+            self.songs["genre"],
+            self.songs["artist"],
+            words=load_word_lists(settings.prompts_dir / WORDS_FILE),
+            known_words=load_known_words(encoder.location.path),
+        )
         self._word_vectors: dict[str, np.ndarray] | None = None
+        self._reader: ConceptReader | None = None
         self._word_vectors_lock = threading.Lock()
         self._flat_vectors = self.catalogue.flat_vectors()
 
@@ -64,8 +75,24 @@ class SearchEngine:
         return cls(index, encoder, settings)
 
     def understand(self, text: str) -> QueryIntent:
-        """Parse a request against this catalogue's vocabulary."""
-        return understand(text, self.vocabulary)
+        """Parse a request against this catalogue's vocabulary, then read the words no phrase covers in the open
+        vocabulary (embedded in one call with the request itself, which the search then finds in the cache)."""
+        intent = understand(text, self.vocabulary)
+        reader = self.concept_reader()
+        phrases = reader.uncovered(intent, self.vocabulary)
+        if phrases:
+            vectors = self.encoder.encode_queries([intent.semantic_text, *phrases])
+            add_readings(intent, reader.read(phrases, vectors[1:]), self.vocabulary.concepts)
+        return intent
+
+    def concept_reader(self) -> ConceptReader:
+        """The open-vocabulary reader, its concept examples embedded once (or read from the cache by the model)."""
+        with self._word_vectors_lock:
+            if self._reader is None:
+                self._reader = ConceptReader.build(
+                    self.vocabulary, self.encoder, self.settings.model_cache_dir, self.settings.concept_match_threshold
+                )
+            return self._reader
 
     def search(self, query: str, k: int | None = None) -> SearchResponse:
         """Answer one request with up to ``k`` explained results (the request's own count wins if it has one)."""
@@ -94,35 +121,37 @@ class SearchEngine:
             notes.append(f"showing {count}, the most one answer holds")
         query_vector = self._query_vector(intent, like_ids)
         ids, scores = self._candidates(query_vector)
-        constraints = request_constraints(intent, self.catalogue)
+        constraints = request_constraints(intent, self.catalogue, self.vocabulary.words.genre_families)
         allowed = np.ones(len(self.songs), dtype=bool) if allowed is None else allowed.copy()
         if exclude_ids:
             allowed[self.catalogue.rows_of(exclude_ids)] = False
+        strict = [c for c in constraints if c.strict]
+        soft = [c for c in constraints if not c.strict]
         relaxed = None
-        combined = allowed.copy()
-        for constraint in constraints:
-            combined &= constraint.mask
-        if not combined[ids].any() and constraints:
-            relaxed = self._relax(constraints, allowed, ids)
+        passing = _all_of(allowed, strict)
+        if not passing[ids].any() and strict:
+            relaxed = self._relax(strict, allowed, ids)
             if relaxed is not None:
-                combined = allowed.copy()
-                for constraint in constraints:
-                    if constraint.label != relaxed:
-                        combined &= constraint.mask
+                passing = _all_of(allowed, [c for c in strict if c.label != relaxed])
                 notes.append(
                     f"Nothing matches '{relaxed}' together with the rest; here are the nearest songs without it."
                 )
             else:
                 notes.append("Nothing in the catalogue matches all of that; here are the nearest songs overall.")
-                combined = allowed
+                passing = allowed
                 relaxed = RELAXED_ALL
-        keep = combined[ids]
-        ids, scores = ids[keep], scores[keep]
+        matching = _all_of(passing, soft)[ids]
+        keep = matching.copy()
+        if soft and int(matching.sum()) < count:
+            keep = passing[ids]  # a wish the request only implies never empties an answer: the nearest fill it
+            if keep.sum() > matching.sum():
+                notes.append(_fill_note(int(matching.sum()), " and ".join(c.label for c in soft)))
+        ids, scores, matching = ids[keep], scores[keep], matching[keep]
         settings = self.settings
         scores = scores + fit_bonus(
             intent, self.catalogue, ids, settings.soft_match_weight, settings.feature_fit_weight
         )
-        order = self.pick(scores, ids, count, diverse)
+        order = self.pick(scores + FILL_OFFSET * matching, ids, count, diverse)
         results = [
             self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector) for rank, i in enumerate(order, 1)
         ]
@@ -198,6 +227,7 @@ class SearchEngine:
 
     def word_vectors(self) -> dict[str, np.ndarray]:
         """Embeddings of every bucket word (about fifty), computed once on first use."""
+        self.concept_reader()  # every phrase requests are compared with is embedded at the same moment
         with self._word_vectors_lock:  # a request arriving during warm_up waits for it instead of repeating it
             if self._word_vectors is None:
                 words = sorted({w for buckets in self.index.scheme.features.values() for w in buckets.words})
@@ -206,8 +236,25 @@ class SearchEngine:
             return self._word_vectors
 
     def warm_up(self) -> None:
-        """Load the query model and embed the bucket words now, so that the first request does not wait for them."""
+        """Load the query model and embed the bucket words and concept examples now, so that the first request does
+        not wait for them."""
         self.word_vectors()
+
+
+def _fill_note(matching: int, labels: str) -> str:
+    """What the reply says when the nearest songs fill an answer that too few songs match."""
+    if matching == 0:
+        return f"No song here is {labels}; these are the nearest to it."
+    verb = "is" if matching == 1 else "are"
+    return f"Only {matching} song{'s' * (matching != 1)} here {verb} {labels}; the rest are the nearest to it."
+
+
+def _all_of(mask: np.ndarray, constraints: list[Constraint]) -> np.ndarray:
+    """``mask`` and every constraint's mask."""
+    combined = mask.copy()
+    for constraint in constraints:
+        combined &= constraint.mask
+    return combined
 
 
 def validate_query(query: object) -> str:

@@ -63,6 +63,7 @@ def explain_in_full(
     intent: QueryIntent,
     song_words: Mapping[str, str],
     soft_match_weight: float,
+    feature_fit_weight: float,
     like_labels: Sequence[str] = (),
     relaxed: str | None = None,
 ) -> str:
@@ -73,7 +74,8 @@ def explain_in_full(
         f"**#{result.rank} {escape(result.title)}** by {escape(result.artist)} ({escape(result.genre)}{year})",
         "",
         f"Score {result.score:.3f}: how close its description is to your request (cosine similarity), plus up to "
-        f"{soft_match_weight:g} for the mood words it has.",
+        f"{soft_match_weight:g} for the mood words it has and up to {feature_fit_weight:g} for how far it leans the "
+        "way you asked.",
         "",
     ]
     for concept in intent.concepts:

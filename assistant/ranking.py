@@ -33,16 +33,28 @@ def soft_match_share(intent: QueryIntent, view: CatalogueView, ids: np.ndarray) 
 
 
 def feature_fit(intent: QueryIntent, view: CatalogueView, ids: np.ndarray) -> np.ndarray:
-    """Mean over the features the request leans on of the song's percentile in the wanted direction."""
-    leanings = []
-    for feature, words in intent.wanted_words().items():
-        direction = word_direction(view.bucket_words, feature, words)
-        if direction:
-            percentile = view.percentiles[feature][ids]
-            leanings.append(percentile if direction > 0 else 1.0 - percentile)
+    """Per candidate, the weighted mean over the request's leanings of its percentile in the wanted direction.
+
+    Each wanted feature of each concept leans up or down (its bucket words' side of the middle) with the concept's
+    weight for it; an excluded concept ("nothing too sad") leans the other way.
+    """
+    leanings: dict[str, float] = {}
+    for concept, sign in [*((c, 1) for c in intent.concepts), *((c, -1) for c in intent.excluded_concepts)]:
+        for feature, words in concept.wants.items():
+            direction = sign * word_direction(view.bucket_words, feature, words)
+            if direction and feature in view.percentiles:
+                leanings[feature] = leanings.get(feature, 0.0) + direction * concept.weight(feature)
     if not leanings or len(ids) == 0:
         return np.zeros(len(ids), dtype=np.float32)
-    return np.nan_to_num(np.mean(leanings, axis=0), nan=0.0).astype(np.float32)
+    total = np.zeros(len(ids), dtype=np.float64)
+    weight = 0.0
+    for feature, lean in leanings.items():
+        if lean == 0:
+            continue
+        percentile = np.nan_to_num(view.percentiles[feature][ids], nan=0.5)
+        total += abs(lean) * (percentile if lean > 0 else 1.0 - percentile)
+        weight += abs(lean)
+    return (total / weight if weight else total).astype(np.float32)
 
 
 def word_direction(bucket_words: Mapping[str, Sequence[str]], feature: str, words: set[str] | frozenset[str]) -> int:

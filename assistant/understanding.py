@@ -33,6 +33,12 @@ class QueryIntent:
     year_max: int | None = None
     count: int | None = None
     corrections: list[str] = field(default_factory=list)
+    readings: dict[str, str] = field(default_factory=dict)
+    """How words no phrase covers were read, by concept name: ``angry -> aggressive``."""
+    strict: list[str] = field(default_factory=list)
+    """Concepts the person insisted on ("only fast songs"): never filled with the nearest songs."""
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """Numbers the request states, by feature, in its own units: ``tempo`` in BPM, ``duration_s`` in seconds."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -62,13 +68,14 @@ class QueryIntent:
             or self.excluded_artists
             or self.year_min is not None
             or self.year_max is not None
+            or self.ranges
         )
 
     def describe(self) -> str:
         """``high energy, workout; genre dance pop; excluding Kesha; 2015 or later``."""
         parts = []
         if self.concepts:
-            parts.append(", ".join(c.label for c in self.concepts))
+            parts.append(", ".join(self.readings.get(c.name, c.label) for c in self.concepts))
         if self.genres:
             parts.append("genre " + " or ".join(self.genres))
         if self.artists:
@@ -78,10 +85,21 @@ class QueryIntent:
         excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
         if excluded:
             parts.append("excluding " + ", ".join(excluded))
+        parts += [describe_range(feature, low, high) for feature, (low, high) in self.ranges.items()]
         years = describe_years(self.year_min, self.year_max)
         if years:
             parts.append(years)
         return "; ".join(parts)
+
+
+def describe_range(feature: str, low: float | None, high: float | None) -> str:
+    """``tempo 112-128 BPM``, ``length under 3:00``, ``length over 4:30``."""
+    unit = _UNITS[feature]
+    if low is not None and high is not None:
+        return f"{unit.label} {unit.show(low)}-{unit.show(high)}{unit.suffix}"
+    if high is not None:
+        return f"{unit.label} under {unit.show(high)}{unit.suffix}"
+    return f"{unit.label} over {unit.show(low or 0)}{unit.suffix}"
 
 
 def describe_years(year_min: int | None, year_max: int | None) -> str:
@@ -99,10 +117,16 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     """Parse one request. Never raises on odd text: unknown words simply stay in the semantic part."""
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
+    remaining = _without_stated_state(remaining, vocabulary)
+    remaining = _take_numbers(remaining, intent)
     remaining = _take_years(remaining, intent)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
-    kept = _take_mentions(words, vocabulary, intent)
+    capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", text) if w[:1].isupper()}
+    kept = _take_mentions(words, vocabulary, intent, capitalized)
+    wishes = [c for c in intent.concepts if c.wish]
+    if wishes:  # what the person wants to feel wins over a mood that says otherwise ("stressed out, calm me down")
+        intent.concepts = [c for c in intent.concepts if c.wish or not any(c.contradicts(w) for w in wishes)]
     intent.content_text = " ".join(kept)
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
     return intent
@@ -175,6 +199,62 @@ def _narrow_years(intent: QueryIntent, low: int | None, high: int | None) -> Non
         intent.year_max = high if intent.year_max is None else min(intent.year_max, high)
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """How a stated number of one feature is read and shown."""
+
+    label: str
+    suffix: str
+    per: float
+    """Feature units per stated unit: 60 seconds a minute."""
+    around: float
+    """"Around N" spans N minus and plus this, in feature units."""
+
+    def show(self, value: float) -> str:
+        if self.label == "length":
+            return f"{int(value) // 60}:{int(value) % 60:02d}"
+        return f"{value:.0f}"
+
+
+_UNITS = {
+    "tempo": _Unit("tempo", " BPM", 1.0, 8.0),
+    "duration_s": _Unit("length", "", 1.0, 30.0),
+}
+_NUMBER = r"\d{1,3}(?:\.\d+)?"
+_BELOW = r"under|below|less than|shorter than|slower than|at most|no more than|max|up to"
+_ABOVE = r"over|above|more than|longer than|faster than|at least|min|minimum"
+_AROUND = r"around|about|roughly|approximately|near|~"
+_STATED_NUMBERS = re.compile(
+    rf"(?:(?P<side>{_BELOW}|{_ABOVE}|{_AROUND})\s+)?(?P<first>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<second>{_NUMBER}))?\s*"
+    r"(?P<unit>bpm|beats per minute|minutes?|mins?|seconds?|secs?)(?![\w])"
+)
+
+
+def _take_numbers(text: str, intent: QueryIntent) -> str:
+    """Read stated tempos and lengths ("around 120 bpm", "under 3 minutes", "90-100 bpm") and cut them out."""
+    for match in list(_STATED_NUMBERS.finditer(text)):
+        unit = match.group("unit")
+        feature = "tempo" if unit.startswith(("bpm", "beats")) else "duration_s"
+        scale = 60.0 if unit.startswith("min") else 1.0
+        first = float(match.group("first")) * scale
+        second = float(match.group("second")) * scale if match.group("second") else None
+        side = match.group("side") or ""
+        about_songs = re.match(r"\s*(?:songs?|tracks?|long)\b", text[match.end() :])
+        if feature == "duration_s" and not side and second is None and not about_songs:
+            continue  # "I have 2 minutes" is not about songs' length; "3 minute songs" is
+        if second is not None:
+            low, high = sorted((first, second))
+        elif re.fullmatch(_BELOW, side):
+            low, high = None, first
+        elif re.fullmatch(_ABOVE, side):
+            low, high = first, None
+        else:
+            low, high = first - _UNITS[feature].around, first + _UNITS[feature].around
+        intent.ranges[feature] = (low, high)
+        text = text.replace(match.group(0), " ", 1)
+    return text
+
+
 def _take_count(text: str, intent: QueryIntent) -> str:
     pattern = (
         r"(?<!\w)(?:(?:give|show|find|get|play|recommend)\s+(?:me\s+)?(?:some\s+|the\s+)?(?:top\s+)?(\d{1,6})"
@@ -187,15 +267,28 @@ def _take_count(text: str, intent: QueryIntent) -> str:
     return text
 
 
-def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent) -> list[str]:
-    """Match the longest known phrases left to right; return the words that stay in the semantic text."""
+def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent, capitalized: set[str]) -> list[str]:
+    """Match the longest known phrases left to right; return the words that stay in the semantic text.
+
+    A genre or artist name counts only where the request uses it as one (``house music`` yes, ``clean the house``
+    no); otherwise a concept with the same phrase (``rap`` verses: rapping) or nothing takes its place. Spelling is
+    fixed only in words that are not words.
+    """
     kept: list[str] = []
     singles = vocabulary.single_words()
+    clear_genre_ends = _clear_genre_ends(words, vocabulary)
     position = 0
     while position < len(words):
         mention, length = _longest_phrase(words, position, vocabulary)
-        if mention is None and len(words[position]) >= 5 and words[position] not in vocabulary.words.never_corrected:
-            guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.84)
+        if (
+            mention is not None
+            and mention.kind != "concept"
+            and not (mention.kind == "genre" and clear_genre_ends and position not in clear_genre_ends)
+            and not _used_as_name(words, position, length, mention, vocabulary, capitalized)
+        ):
+            mention, length = _longest_phrase(words, position, vocabulary, kinds=("concept",))
+        if mention is None and _may_be_a_typo(words[position], vocabulary):
+            guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.8)
             if guess:
                 mention, length = singles[guess[0]], 1
                 intent.corrections.append(f"read '{words[position]}' as '{guess[0]}'")
@@ -211,16 +304,87 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
                 if kept and kept[-1] == word:
                     kept.pop()
         _record(mention, negated, kept, intent, vocabulary)
+        if mention.kind == "concept" and not negated and _follows(words, position, vocabulary.words.insist):
+            intent.strict.append(mention.value)
         if not negated:
             kept.extend(words[position : position + length])
         position += length
     return kept
 
 
-def _longest_phrase(words: list[str], start: int, vocabulary: Vocabulary) -> tuple[Mention | None, int]:
+def _used_as_name(
+    words: list[str], position: int, length: int, mention: Mention, vocabulary: Vocabulary, capitalized: set[str]
+) -> bool:
+    """Whether a genre or artist name made of everyday words is used as a name here (see conversation_words)."""
+    phrase = words[position : position + length]
+    if not vocabulary.is_everyday(phrase) or (mention.kind == "genre" and length > 1):
+        return True  # "edm", "Ed Sheeran", "dance pop": nothing else they could mean
+    lists = vocabulary.words
+    before = words[position - 1] if position > 0 else ""
+    after = words[position + length] if position + length < len(words) else ""
+    if before in lists.determiners:
+        return False
+    if mention.kind == "artist" and all(word in capitalized for word in phrase):
+        return True
+    cues = lists.artist_cues if mention.kind == "artist" else lists.genre_cues
+    if after in lists.music_nouns or before in cues or _negation_start(words, position, lists) is not None:
+        return True
+    rest = [w for i, w in enumerate(words) if not position <= i < position + length]
+    return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
+
+
+def _clear_genre_ends(words: list[str], vocabulary: Vocabulary) -> set[int]:
+    """Where the genres that can only be genres ("dance pop") end. When a request names one, its other genre words
+    are genres too ("pop but not dance pop"), except one right after it ("big room house": house is part of it)."""
+    ends = set()
+    for start in range(len(words)):
+        for length in range(2, min(vocabulary.longest, len(words) - start) + 1):
+            mention = vocabulary.phrases.get(tuple(words[start : start + length]))
+            if mention is not None and mention.kind == "genre":
+                ends.add(start + length)
+    return ends
+
+
+def _may_be_a_typo(word: str, vocabulary: Vocabulary) -> bool:
+    """Only a word of five letters or more that is no everyday word (nor a known phrase) is read as a typo."""
+    lists = vocabulary.words
+    if len(word) < 5 or word.isdigit() or word in lists.never_corrected or word in lists.stopwords:
+        return False
+    return word not in vocabulary.known_words and word not in lists.negators and word not in lists.follow_up_filler
+
+
+def _follows(words: list[str], position: int, markers: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether one of ``markers`` stands right before ``position``."""
+    return any(tuple(words[max(0, position - len(m)) : position]) == m for m in markers)
+
+
+def _without_stated_state(text: str, vocabulary: Vocabulary) -> str:
+    """The request without the state the person says they are in ("I'm sad"), when it also says what they want
+    to feel ("cheer me up"): then the state is not the songs' mood."""
+    words = tokens(text)
+    wishes = [c for c in vocabulary.concepts.values() if c.wish]
+    if not any(_contains(words, tokens(phrase)) for c in wishes for phrase in c.phrases):
+        return text
+    # Markers are matched on the text as typed, where "im" may be written "i'm".
+    markers = "|".join(r"\s+".join(map(re.escape, m)).replace("im", "i'?m") for m in vocabulary.words.state_markers)
+    breaks = r"[,.;!?]|\s(?:but|so|and|help|need|want|please)\b|$"
+    state = re.compile(rf"(?<![\w'])(?:{markers})\b[^,.;!?]*?(?={breaks})")
+    return state.sub(" ", text)
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    return bool(phrase) and any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+
+
+def _longest_phrase(
+    words: list[str], start: int, vocabulary: Vocabulary, kinds: tuple[str, ...] = ("concept", "genre", "artist")
+) -> tuple[Mention | None, int]:
     for length in range(min(vocabulary.longest, len(words) - start), 0, -1):
-        mention = vocabulary.phrases.get(tuple(words[start : start + length]))
-        if mention is not None:
+        key = tuple(words[start : start + length])
+        mention = vocabulary.phrases.get(key)
+        if mention is not None and mention.kind not in kinds:
+            mention = vocabulary.shadowed.get(key)
+        if mention is not None and mention.kind in kinds:
             return mention, length
     return None, 0
 

@@ -28,6 +28,25 @@ class Concept:
     wants: Mapping[str, frozenset[str]]
     constraint: bool
     query_words: str = ""
+    examples: tuple[str, ...] = ()
+    """Descriptions in people's words, embedded to read requests no phrase covers."""
+    weights: Mapping[str, float] = field(default_factory=dict)
+    """How much each wanted feature counts in the ranking (default 1)."""
+    wish: bool = False
+    """What the person wants to feel ("cheer me up"): it overrides the state they say they are in."""
+
+    def contradicts(self, other: Concept) -> bool:
+        """Whether the two want different words for a feature both name (``high energy`` against ``calm``)."""
+        return any(
+            feature in other.wants and not (words & other.wants[feature]) for feature, words in self.wants.items()
+        )
+
+    def weight(self, feature: str) -> float:
+        """The ranking weight of ``feature`` for this concept."""
+        return float(self.weights.get(feature, 1.0))
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
     @property
     def label(self) -> str:
@@ -53,6 +72,11 @@ class Vocabulary:
     genres: tuple[str, ...] = ()
     artists: tuple[str, ...] = ()
     phrases: dict[tuple[str, ...], Mention] = field(default_factory=dict)
+    shadowed: dict[tuple[str, ...], Mention] = field(default_factory=dict)
+    """Concept phrases that are also a genre or artist name ("rap"): the reading when the name is not used as one."""
+    known_words: frozenset[str] = frozenset()
+    """Everyday words (the model tokenizer's whole words): spelling never "corrects" them, and a genre or artist
+    name made only of them needs the request to use it as a name."""
     longest: int = 1
     _singles: dict[str, Mention] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -63,14 +87,19 @@ class Vocabulary:
         genres: Iterable[str] = (),
         artists: Iterable[str] = (),
         words: WordLists | None = None,
+        known_words: Iterable[str] = (),
     ) -> Vocabulary:
-        """Index concept phrases, genre names (and their last words, like ``pop``) and artist names."""
-        vocabulary = cls(concepts={c.name: c for c in concepts}, words=words or load_word_lists())
+        """Index concept phrases, genre names (and their endings that name a genre, like ``pop`` of ``canadian
+        pop`` or ``hip hop`` of ``atl hip hop``) and artist names."""
+        lists = words or load_word_lists()
+        vocabulary = cls(concepts={c.name: c for c in concepts}, words=lists, known_words=frozenset(known_words))
         genre_phrases: set[str] = set()
         for genre in genres:
-            words = tokens(genre)
-            for start in range(len(words)):
-                genre_phrases.add(" ".join(words[start:]))  # "canadian pop" -> "canadian pop", "pop"
+            parts = tokens(genre)
+            for start in range(len(parts)):
+                ending = parts[start:]
+                if start == 0 or len(ending) > 1 or ending[0] in lists.genre_heads:
+                    genre_phrases.add(" ".join(ending))
         artist_names = sorted({a.strip() for artist in artists for a in re.split(r",\s*", artist) if a.strip()})
         vocabulary.genres = tuple(sorted(genre_phrases))
         vocabulary.artists = tuple(artist_names)
@@ -88,15 +117,32 @@ class Vocabulary:
     def _add(self, phrase: str, mention: Mention) -> None:
         key = tuple(tokens(phrase))
         if key:
+            earlier = self.phrases.get(key)
+            if earlier is not None and earlier.kind == "concept" and mention.kind != "concept":
+                self.shadowed[key] = earlier
             self.phrases[key] = mention
             self.longest = max(self.longest, len(key))
             self._singles = None
+
+    def is_everyday(self, phrase: Iterable[str]) -> bool:
+        """Whether every word of ``phrase`` is an everyday word (so a name made of them may mean something else)."""
+        return bool(self.known_words) and all(word in self.known_words for word in phrase)
 
     def single_words(self) -> dict[str, Mention]:
         """One-word phrases, the candidates for typo correction (collected once; do not modify)."""
         if self._singles is None:
             self._singles = {key[0]: mention for key, mention in self.phrases.items() if len(key) == 1}
         return self._singles
+
+
+def load_known_words(model_path: Path) -> frozenset[str]:
+    """The model tokenizer's whole English words (``vocab.txt`` beside the weights): what counts as a real word."""
+    vocab = Path(model_path) / "vocab.txt"
+    try:
+        lines = vocab.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()  # a model without a WordPiece vocabulary: every word may be corrected, as before
+    return frozenset(line for line in lines if line.isalpha() and line.isascii() and line.islower() and len(line) > 1)
 
 
 def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> list[Concept]:
@@ -119,6 +165,9 @@ def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> lis
         phrases = tuple(entry.get("phrases", ()))
         if not phrases:
             raise ConfigError(f"{path} [{name}] has no phrases.")
+        weights = {str(f): float(w) for f, w in entry.get("weights", {}).items()}
+        if set(weights) - set(wants):
+            raise ConfigError(f"{path} [{name}] weighs features it does not want: {sorted(set(weights) - set(wants))}.")
         concepts.append(
             Concept(
                 name=name,
@@ -126,6 +175,9 @@ def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> lis
                 wants=wants,
                 constraint=bool(entry.get("constraint", False)),
                 query_words=str(entry.get("query_words", "")),
+                examples=tuple(str(e) for e in entry.get("examples", ())),
+                weights=weights,
+                wish=bool(entry.get("wish", False)),
             )
         )
     return concepts

@@ -29,6 +29,15 @@ class WordLists:
     lead_cues: frozenset[str]
     lead_phrases: tuple[str, ...]
     comparatives: frozenset[str]
+    artist_cues: frozenset[str]
+    genre_heads: frozenset[str]
+    genre_cues: frozenset[str]
+    genre_families: dict[str, tuple[str, ...]]
+    determiners: frozenset[str]
+    music_nouns: frozenset[str]
+    state_markers: tuple[tuple[str, ...], ...]
+    insist: tuple[tuple[str, ...], ...]
+    stopwords: frozenset[str]
 
 
 @cache
@@ -56,4 +65,20 @@ def load_word_lists(path: Path = DEFAULT_PATH) -> WordLists:
         lead_cues=frozenset(words("follow_up", "lead_cues")),
         lead_phrases=tuple(words("follow_up", "lead_phrases")),
         comparatives=frozenset(words("follow_up", "comparatives")),
+        artist_cues=frozenset(words("artists", "cues")),
+        genre_heads=frozenset(words("genres", "heads")),
+        genre_cues=frozenset(words("genres", "cues")),
+        genre_families=_families(raw.get("genres", {}).get("families", {}), path),
+        determiners=frozenset(words("genres", "determiners")),
+        music_nouns=frozenset(words("music", "nouns")),
+        state_markers=tuple(tuple(m.split()) for m in words("state", "markers")),
+        insist=tuple(tuple(m.split()) for m in words("strict", "insist")),
+        stopwords=frozenset(words("reading", "stopwords")),
     )
+
+
+def _families(raw: object, path: Path) -> dict[str, tuple[str, ...]]:
+    """``{genre: (relatives, ...)}`` from the file's ``[genres] families`` table."""
+    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+        raise ConfigError(f"{path} needs [genres] families as a table of genre lists.")
+    return {str(genre).casefold(): tuple(str(r).casefold() for r in relatives) for genre, relatives in raw.items()}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index_builder.build import build_index, current_key
+from index_builder.build import build_index, open_index
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
-from index_builder.index_store import load_index
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     encoder = Encoder.from_settings(settings)
     folder = settings.resolved_index_dir
     if args.check:
-        index = load_index(folder, current_key(settings, encoder, column_map))
+        index = open_index(settings, encoder, column_map, rebuild=False)
         print(f"{folder}: OK, {len(index)} songs, built {index.manifest['built_at']}")
         return 0
     if not args.quiet:
@@ -33,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Built {folder}: {len(index)} songs ({manifest['embedded']} embedded, {manifest['reused']} reused) "
         f"in {manifest['build_seconds']:.1f} s."
     )
-    for note in manifest["load_report"]:
+    for note in [*manifest["load_report"], *manifest["build_notes"]]:
         print(f"  - {note}")
     return 0
 

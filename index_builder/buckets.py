@@ -70,6 +70,35 @@ class BucketScheme:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
+def scheme_problems(scheme: BucketScheme, spec: Mapping[str, Mapping[str, object]] | None = None) -> list[str]:
+    """What is wrong with a stored scheme: malformed buckets, and with ``spec`` (the thresholds file) any label,
+    word or fixed edge that is not the file's, or a quantile feature with another number of edges."""
+    problems = []
+    for name, buckets in scheme.features.items():
+        edges, words = buckets.edges, buckets.words
+        if not all(_is_number(e) for e in edges) or any(b < a for a, b in itertools.pairwise(edges)):
+            problems.append(f"{name} has edges that are not increasing numbers")
+            continue
+        if len(words) != len(edges) + 1 or not all(isinstance(w, str) for w in words):
+            problems.append(f"{name} does not have one word per bucket")
+            continue
+        if spec is None:
+            continue
+        entry = spec.get(name)
+        if entry is None:
+            problems.append(f"{name} is not in the thresholds file")
+            continue
+        fixed = entry.get("method", "fixed") != "quantile"
+        cuts: list[float] = entry["edges"] if fixed else entry["quantiles"]  # type: ignore[assignment]
+        if words != tuple(str(w) for w in entry["words"]):  # type: ignore[union-attr]
+            problems.append(f"{name} words differ from the thresholds file")
+        elif buckets.label != str(entry.get("label", name)):
+            problems.append(f"{name} label differs from the thresholds file")
+        elif (fixed and edges != tuple(float(c) for c in cuts)) or len(edges) != len(cuts):
+            problems.append(f"{name} edges differ from the thresholds file")
+    return problems
+
+
 def load_bucket_spec(path: Path) -> dict[str, dict[str, object]]:
     """Read and validate the thresholds file; raise ConfigError naming the first problem."""
     try:

@@ -13,15 +13,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec
-from index_builder.catalogue import Catalogue, load_catalogue
+from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec, scheme_problems
+from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch
-from index_builder.index_store import IndexKey, SongIndex, load_index, read_manifest, scheme_from_manifest, write_index
+from index_builder.index_store import (
+    IndexKey,
+    SongIndex,
+    checked_scheme,
+    ensure_writable,
+    load_index,
+    read_manifest,
+    reusable_vectors,
+    write_index,
+)
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
-from index_builder.vector_index import all_vectors, build_cosine_index, plan_for
+from index_builder.vector_index import build_cosine_index, plan_for
 
 log = logging.getLogger("moodring")
 
@@ -42,8 +51,11 @@ class DescribedCatalogue:
 def describe_catalogue(
     settings: Settings, column_map: Mapping[str, str] | None = None, previous: BucketScheme | None = None
 ) -> DescribedCatalogue:
-    """Load the catalogue, fit the buckets (keeping ``previous`` quantile edges that still fit), render descriptions."""
-    catalogue = load_catalogue(settings.catalogue_path, column_map)
+    """Load the catalogue, fit the buckets (keeping ``previous`` quantile edges that still fit), render descriptions.
+
+    The catalogue is read within the limits ``settings`` set (``max_catalogue_rows`` and the others).
+    """
+    catalogue = load_catalogue(settings.catalogue_path, column_map, CatalogueLimits.from_settings(settings))
     spec = load_bucket_spec(settings.feature_words_path)
     scheme = fit_buckets(spec, catalogue.songs, previous)
     template = SongTemplate.from_file(settings.template_path, known_variables(set(spec)))
@@ -72,13 +84,24 @@ def build_index(
     column_map: Mapping[str, str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> SongIndex:
-    """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused."""
+    """Build and write the index for ``settings.catalogue_path``; texts already embedded are reused.
+
+    Raises IndexNotWritable before any work when the index folder cannot be written. Vectors are reused from the
+    checkpoints of an interrupted build and from the index now in the folder (even one whose manifest or songs
+    table is damaged), each only once it passes its checks (what was discarded is listed in the manifest's
+    ``build_notes``).
+    """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
-    described = describe_catalogue(settings, column_map, _previous_scheme(folder))
+    ensure_writable(folder)
+    described = describe_catalogue(settings, column_map, _previous_scheme(folder, settings))
     songs = described.songs
-    checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity)
-    reusable = {**checkpoint.load(), **_reusable_vectors(folder, encoder)}
+    checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)
+    stored, notes = reusable_vectors(folder, encoder.matches_manifest, encoder.dimension)
+    reusable = {**checkpoint.load(), **stored}
+    notes = checkpoint.notes + notes
+    for note in notes:
+        log.warning(note)
     vectors = np.zeros((len(songs), encoder.dimension), dtype=np.float32)
     todo = [i for i, digest in enumerate(songs["text_sha256"]) if digest not in reusable]
     for i, digest in enumerate(songs["text_sha256"]):
@@ -104,6 +127,7 @@ def build_index(
         "catalogue_file": Path(settings.catalogue_path).name,
         "column_map": dict(column_map or {}),
         "load_report": described.catalogue.report.notes,
+        "build_notes": notes,
         "rows_read": described.catalogue.report.rows_read,
         "embedded": len(todo),
         "reused": len(songs) - len(todo),
@@ -130,6 +154,13 @@ def open_index(
     folder = settings.resolved_index_dir
     try:
         index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
+        problems = scheme_problems(index.scheme, load_bucket_spec(settings.feature_words_path))
+        if problems:
+            raise IndexMismatch(
+                f"The index at {folder} describes songs in words its thresholds file does not have: "
+                + "; ".join(problems)
+                + "."
+            )
         wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
         if index.plan != wanted:
             raise IndexMismatch(
@@ -146,27 +177,13 @@ def open_index(
     return build_index(settings, encoder, column_map, on_progress)
 
 
-def _reusable_vectors(folder: Path, encoder: Encoder) -> dict[str, np.ndarray]:
-    """Vectors of an earlier index in ``folder`` embedded the same way, keyed by description hash."""
+def _previous_scheme(folder: Path, settings: Settings) -> BucketScheme | None:
+    """The bucket edges of the index now in ``folder``, if its manifest is readable and its buckets are intact."""
     try:
-        manifest = read_manifest(folder)
-        if not encoder.matches_manifest(manifest):
-            return {}
-        previous = load_index(folder, expected=None)
+        scheme = checked_scheme(folder, read_manifest(folder, any_format=True))
     except IndexMismatch:
-        return {}
-    if "text_sha256" not in previous.songs:
-        return {}
-    vectors = all_vectors(previous.faiss_index)
-    return dict(zip(previous.songs["text_sha256"], vectors, strict=True))
-
-
-def _previous_scheme(folder: Path) -> BucketScheme | None:
-    """The bucket edges of the index now in ``folder``, if it has a readable manifest."""
-    try:
-        return scheme_from_manifest(read_manifest(folder))
-    except (IndexMismatch, KeyError, TypeError, ValueError):
         return None
+    return None if scheme_problems(scheme, load_bucket_spec(settings.feature_words_path)) else scheme
 
 
 def _sha256_file(path: Path) -> str:

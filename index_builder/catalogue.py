@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from index_builder.catalogue_file import CatalogueLimits, read_catalogue_csv
 from index_builder.errors import CatalogueError
+from index_builder.model_store import sha256_of_file
 from index_builder.mojibake import repair_mojibake
 from index_builder.schema import (
     ALIASES,
@@ -23,6 +24,12 @@ from index_builder.schema import (
     UNIT_FEATURES,
     normalize_header,
 )
+from index_builder.settings import Settings
+
+__all__ = ["Catalogue", "CatalogueLimits", "LoadReport", "load_catalogue", "map_columns", "normalize_catalogue"]
+
+TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year")
+"""Fields read as text; each is cut to ``max_field_chars`` on load."""
 
 _VALID_RANGES: dict[str, tuple[float, float]] = {
     **{name: (0.0, 1.0) for name in UNIT_FEATURES},
@@ -61,44 +68,25 @@ class Catalogue:
         return len(self.songs)
 
 
-def load_catalogue(path: Path | str, column_map: Mapping[str, str] | None = None) -> Catalogue:
+def load_catalogue(
+    path: Path | str, column_map: Mapping[str, str] | None = None, limits: CatalogueLimits | None = None
+) -> Catalogue:
     """Read ``path`` (.csv or .csv.gz), detect its schema and return the cleaned catalogue.
 
     ``column_map`` maps internal field names (``title``, ``energy``, ...) to source column names, for schemas
-    the aliases do not cover. Raises CatalogueError naming the problem when the file cannot be used.
+    the aliases do not cover. ``limits`` bound what is read (default: the ``Settings`` defaults, 1 GiB of text,
+    two million rows, 1,000 columns, fields cut to 1,000 characters). Raises CatalogueError naming the problem when
+    the file cannot be used or passes a limit.
     """
     path = Path(path)
     if not path.is_file():
         raise CatalogueError(f"Catalogue file not found: {path}")
-    raw_bytes = path.read_bytes()
+    limits = limits or CatalogueLimits.from_settings(Settings())
     report = LoadReport(source=path.name)
-    frame = _read_csv(raw_bytes, path, report)
-    songs = normalize_catalogue(frame, report, column_map)
-    return Catalogue(songs=songs, sha256=hashlib.sha256(raw_bytes).hexdigest(), report=report)
-
-
-def _read_csv(raw_bytes: bytes, path: Path, report: LoadReport) -> pd.DataFrame:
-    if not raw_bytes.strip():
-        raise CatalogueError(f"{path.name} is empty.")
-    compression = "gzip" if path.name.endswith(".gz") or raw_bytes[:2] == b"\x1f\x8b" else None
-    if compression is None and b"\x00" in raw_bytes[:8192]:
-        raise CatalogueError(f"{path.name} looks like a binary file, not a CSV text file.")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            frame = pd.read_csv(io.BytesIO(raw_bytes), compression=compression, encoding=encoding, dtype=str)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError as exc:
-            raise CatalogueError(f"{path.name} has no header row or no data.") from exc
-        except (pd.errors.ParserError, OSError, EOFError) as exc:
-            raise CatalogueError(f"{path.name} is not a readable CSV file: {exc}") from exc
-        if encoding != "utf-8-sig":
-            report.notes.append("read as Windows-1252 text because it is not valid UTF-8")
-        if frame.empty:
-            raise CatalogueError(f"{path.name} has a header row but no songs.")
-        _note_repeated_headers(frame, report)
-        return frame
-    raise CatalogueError(f"{path.name} is neither UTF-8 nor Windows-1252 text.")
+    frame = read_catalogue_csv(path, limits, report.notes)
+    _note_repeated_headers(frame, report)
+    songs = normalize_catalogue(frame, report, column_map, limits.max_field_chars)
+    return Catalogue(songs=songs, sha256=sha256_of_file(path), report=report)
 
 
 def _note_repeated_headers(frame: pd.DataFrame, report: LoadReport) -> None:
@@ -138,13 +126,21 @@ def map_columns(columns: list[str], column_map: Mapping[str, str] | None = None)
 
 
 def normalize_catalogue(
-    frame: pd.DataFrame, report: LoadReport, column_map: Mapping[str, str] | None = None
+    frame: pd.DataFrame,
+    report: LoadReport,
+    column_map: Mapping[str, str] | None = None,
+    max_field_chars: int | None = None,
 ) -> pd.DataFrame:
-    """Turn a raw string DataFrame of any supported schema into the internal songs table."""
+    """Turn a raw string DataFrame of any supported schema into the internal songs table.
+
+    With ``max_field_chars``, longer text fields are cut to that length and the report says how many.
+    """
     report.rows_read = len(frame)
     mapping = map_columns(list(frame.columns), column_map)
     report.column_map = dict(mapping)
     _check_required(mapping, list(frame.columns))
+    if max_field_chars is not None:
+        frame = _cap_field_lengths(frame, mapping, max_field_chars, report)
 
     songs = pd.DataFrame(index=frame.index)
     for name in ("title", "artist", "genre"):
@@ -194,6 +190,31 @@ def _check_required(mapping: dict[str, str], columns: list[str]) -> None:
         raise CatalogueError(f"This catalogue cannot be used: {'; '.join(problems)}. Columns found: {shown}.")
 
 
+def _cap_field_lengths(
+    frame: pd.DataFrame, mapping: dict[str, str], max_chars: int, report: LoadReport
+) -> pd.DataFrame:
+    """Cut every text field longer than ``max_chars`` to that length, noting which fields were cut.
+
+    Numeric columns are left alone: a long value there is not a number, and the numeric check names it.
+    """
+    cut: dict[str, int] = {}
+    for name in TEXT_FIELDS:
+        if name not in mapping:
+            continue
+        values = frame[mapping[name]]
+        long = values.str.len() > max_chars
+        if long.any():
+            frame = frame.assign(**{mapping[name]: values.where(~long, values.str.slice(0, max_chars))})
+            cut[name] = int(long.sum())
+    if cut:
+        where = ", ".join(f"{count} {name}" for name, count in cut.items())
+        report.notes.append(
+            f"cut {sum(cut.values())} field(s) longer than {max_chars:,} characters to their first {max_chars:,} "
+            f"({where}); the text beyond that was left out"
+        )
+    return frame
+
+
 def _repair_text(songs: pd.DataFrame, report: LoadReport) -> None:
     repaired = 0
     for name in ("title", "artist", "genre"):
@@ -217,7 +238,7 @@ def _numeric_column(values: pd.Series, name: str, source: str, report: LoadRepor
     bad = text.notna() & (text != "") & numbers.isna() & ~text.str.lower().isin({"nan", "na", "null", "none"})
     if bad.any():
         rows = [str(int(position) + 2) for position in np.flatnonzero(bad.to_numpy())[:5]]
-        examples = ", ".join(repr(value) for value in text[bad].head(3))
+        examples = ", ".join(repr(_clip(value)) for value in text[bad].head(3))
         raise CatalogueError(
             f"Column '{source}' ({name}) must be numeric, but line(s) {', '.join(rows)} hold {examples}."
         )
@@ -230,6 +251,11 @@ def _numeric_column(values: pd.Series, name: str, source: str, report: LoadRepor
     if name == "duration_s" and (source.lower().endswith("_ms") or (len(finite) and finite.median() > 10_000)):
         numbers = numbers / 1000.0
     return numbers
+
+
+def _clip(value: str, length: int = 40) -> str:
+    """A value short enough to quote in a message."""
+    return value if len(value) <= length else value[: length - 1] + "…"
 
 
 def _mark_placeholders(songs: pd.DataFrame, report: LoadReport) -> None:

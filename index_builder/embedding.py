@@ -135,19 +135,31 @@ class Encoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalized query vector; repeated texts come from the cache without a model call."""
+        return self.encode_queries([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalized query vectors, one row per text: cached texts run no model, the rest run in one batch (one
+        model call) and join the cache."""
+        vectors: dict[str, np.ndarray] = {}
         with self._cache_lock:
-            cached = self._query_cache.get(text)
-            if cached is not None:
-                self._query_cache.move_to_end(text)
-                return cached
-        vector = self._query_backend().embed([text], 1)[0]
-        vector.setflags(write=False)
-        with self._cache_lock:
-            self.model_calls += 1
-            self._query_cache[text] = vector
-            if len(self._query_cache) > self._query_cache_size:
-                self._query_cache.popitem(last=False)
-        return vector
+            for text in texts:
+                cached = self._query_cache.get(text)
+                if cached is not None:
+                    self._query_cache.move_to_end(text)
+                    vectors[text] = cached
+        missing = list(dict.fromkeys(t for t in texts if t not in vectors))
+        if missing:
+            embedded = self._query_backend().embed(missing, len(missing))
+            with self._cache_lock:
+                self.model_calls += 1
+                for text, vector in zip(missing, embedded, strict=True):
+                    vector.setflags(write=False)
+                    vectors[text] = self._query_cache[text] = vector
+                while len(self._query_cache) > self._query_cache_size:
+                    self._query_cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([vectors[text] for text in texts])
 
     def encode_phrases(self, phrases: Sequence[str]) -> np.ndarray:
         """Short texts compared with queries (the feature words), embedded the way queries are."""

@@ -25,3 +25,7 @@ class QueryError(MoodringError):
 
 class ConfigError(MoodringError):
     """A template or threshold file in ``prompts/`` that does not make sense."""
+
+
+class IndexNotWritable(MoodringError):
+    """An index folder (or the folder it lives in) that cannot be written, so no index can be built there."""

@@ -1,11 +1,20 @@
-"""An index is a folder: ``index.faiss``, ``songs.parquet`` and ``manifest.json``, written and checked as one."""
+"""An index is a folder: ``index.faiss``, ``songs.parquet``, ``vectors.json`` and ``manifest.json``, written and
+checked as one.
+
+``vectors.json`` says what each stored vector is: the model that embedded it, the checksum of ``index.faiss``,
+the sha256 of the song ids in row order and each row's description hash. It ties row i of the songs table to
+vector i (a reordered table is refused), and it lets a rebuild reuse the vectors of an index whose manifest or
+songs table is damaged.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -13,27 +22,35 @@ from pathlib import Path
 from typing import Any
 
 import faiss
+import numpy as np
 import pandas as pd
 
 from index_builder.atomic import write_json_atomic
-from index_builder.buckets import BucketScheme, FeatureBuckets
-from index_builder.errors import IndexMismatch
+from index_builder.buckets import BucketScheme, FeatureBuckets, scheme_problems
+from index_builder.errors import IndexMismatch, IndexNotWritable
 from index_builder.model_store import sha256_of_file
 from index_builder.vector_index import (
     EXACT_FACTORY,
     METRIC,
     IndexPlan,
+    all_vectors,
     apply_search_params,
+    first_unusable_row,
     index_shape,
     plan_shape,
     read_faiss,
+    usable_rows,
     write_faiss,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: ``vectors.json`` added, every file's checksum required. Version 1 folders are rebuilt, reusing their vectors."""
 INDEX_FILE = "index.faiss"
 SONGS_FILE = "songs.parquet"
+VECTORS_FILE = "vectors.json"
 MANIFEST_FILE = "manifest.json"
+CHECKED_FILES = (INDEX_FILE, SONGS_FILE, VECTORS_FILE)
+"""Files the manifest must hold a checksum for; a manifest without one is refused."""
 
 
 @dataclass(frozen=True)
@@ -106,12 +123,28 @@ def write_index(
         raise ValueError(f"A {type(faiss_index).__name__} is not what the plan {plan.factory!r} builds")
     if faiss_index.ntotal != len(songs):
         raise ValueError(f"{faiss_index.ntotal} vectors for {len(songs)} songs")
+    bad = first_unusable_row(faiss_index)
+    if bad is not None:
+        raise ValueError(f"Vector {bad} is not finite or not of unit length")
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
+    except OSError as exc:
+        raise IndexNotWritable(_not_writable(folder, exc)) from exc
     try:
         write_faiss(faiss_index, staging / INDEX_FILE)
         songs.to_parquet(staging / SONGS_FILE, index=False)
+        vectors = {
+            "model_name": key.model_name,
+            "model_sha256": key.model_sha256,
+            "dimension": int(faiss_index.d),
+            "count": len(songs),
+            "index_sha256": sha256_of_file(staging / INDEX_FILE),
+            "song_ids_sha256": song_ids_sha256(songs),
+            "text_sha256": list(songs["text_sha256"]) if "text_sha256" in songs else None,
+        }
+        write_json_atomic(staging / VECTORS_FILE, vectors)
         manifest = {
             "format_version": FORMAT_VERSION,
             **key.__dict__,
@@ -122,20 +155,54 @@ def write_index(
             "song_count": len(songs),
             "buckets": scheme.to_dict(),
             "thresholds_sha256": scheme.fingerprint(),
-            "files": {name: sha256_of_file(staging / name) for name in (INDEX_FILE, SONGS_FILE)},
+            "files": {name: sha256_of_file(staging / name) for name in CHECKED_FILES},
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _library_versions(),
             **(extra or {}),
         }
         write_json_atomic(staging / MANIFEST_FILE, manifest)
         _swap_into_place(staging, folder)
+    except OSError as exc:
+        raise IndexNotWritable(f"The index at {folder} could not be written ({exc.strerror or exc}).") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of the index in ``folder``; IndexMismatch if there is none or it is unreadable."""
+def ensure_writable(folder: Path) -> None:
+    """Raise IndexNotWritable unless an index can be built at ``folder``; cheap, so a build checks before working.
+
+    A build writes beside the folder (staging, checkpoints) and renames the folder itself, so both must take new
+    files. Each is probed by creating and removing a file, which also catches read-only mounts and immutable folders.
+    """
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for target in (folder.parent, folder) if folder.is_dir() else (folder.parent,):
+            handle, name = tempfile.mkstemp(dir=target, prefix=".moodring-probe-")
+            os.close(handle)
+            os.unlink(name)
+    except OSError as exc:
+        raise IndexNotWritable(_not_writable(folder, exc)) from exc
+
+
+def _not_writable(folder: Path, exc: OSError) -> str:
+    return (
+        f"The index folder {folder} cannot be written ({exc.strerror or exc}): make it writable, or build the index "
+        "elsewhere with --index or MOODRING_INDEX_DIR."
+    )
+
+
+def song_ids_sha256(songs: pd.DataFrame) -> str:
+    """sha256 of the song ids in row order: what ties row i of the songs table to vector i."""
+    return hashlib.sha256("\n".join(songs["song_id"].astype(str)).encode("utf-8")).hexdigest()
+
+
+def read_manifest(folder: Path, any_format: bool = False) -> dict[str, Any]:
+    """The manifest of the index in ``folder``; IndexMismatch if there is none or it is unreadable.
+
+    ``any_format`` also accepts a manifest written in another format version (to read what a rebuild may keep).
+    """
     folder = Path(folder)
     _recover_interrupted_swap(folder)
     path = folder / MANIFEST_FILE
@@ -145,7 +212,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexMismatch(f"The index manifest {path} is unreadable: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict):
+        raise IndexMismatch(f"The index manifest {path} is not a JSON object.")
+    if manifest.get("format_version") != FORMAT_VERSION and not any_format:
         raise IndexMismatch(
             f"The index at {folder} has format {manifest.get('format_version')!r}, not {FORMAT_VERSION}."
         )
@@ -165,15 +234,11 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         differences = expected.differences(manifest)
         if differences:
             raise IndexMismatch(f"The index at {folder} is stale: " + "; ".join(differences) + ".")
-    for name, digest in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.is_file():
-            raise IndexMismatch(f"The index at {folder} is missing {name}.")
-        if sha256_of_file(path) != digest:
-            raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
+    _check_files(folder, manifest)
     try:
         faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not plan_from_manifest(manifest).exact)
         songs = pd.read_parquet(folder / SONGS_FILE)
+        vectors = json.loads((folder / VECTORS_FILE).read_text(encoding="utf-8"))
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
     if not (faiss_index.ntotal == len(songs) == manifest.get("song_count")):
@@ -186,9 +251,124 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
             f"The index at {folder} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}."
         )
     _check_plan(folder, faiss_index, manifest)
+    _check_rows(folder, songs, vectors, manifest)
+    try:
+        bad = first_unusable_row(faiss_index)
+    except RuntimeError as exc:  # an IVF file without the direct map every index written here has
+        raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
+    if bad is not None:
+        raise IndexMismatch(f"The index at {folder} is damaged: vector {bad} is not finite or not of unit length.")
     return SongIndex(
-        folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme_from_manifest(manifest), manifest=manifest
+        folder=folder, faiss_index=faiss_index, songs=songs, scheme=checked_scheme(folder, manifest), manifest=manifest
     )
+
+
+def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file must be present and match the checksum the manifest records; a missing checksum is refused."""
+    files = manifest.get("files")
+    recorded = files if isinstance(files, dict) else {}
+    unrecorded = [name for name in CHECKED_FILES if not isinstance(recorded.get(name), str)]
+    if unrecorded:
+        raise IndexMismatch(
+            f"The index manifest at {folder} records no checksum for {', '.join(unrecorded)}, so the index cannot "
+            "be trusted."
+        )
+    for name in CHECKED_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise IndexMismatch(f"The index at {folder} is missing {name}.")
+        if sha256_of_file(path) != recorded[name]:
+            raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
+
+
+def _check_rows(folder: Path, songs: pd.DataFrame, vectors: object, manifest: dict[str, Any]) -> None:
+    """Row i of the songs table must be the song vector i was stored for (``vectors.json`` says which)."""
+    if not isinstance(vectors, dict) or vectors.get("index_sha256") != manifest["files"][INDEX_FILE]:
+        raise IndexMismatch(f"The index at {folder} has a {VECTORS_FILE} that does not describe its {INDEX_FILE}.")
+    stored_texts = vectors.get("text_sha256")
+    texts_differ = "text_sha256" in songs and list(songs["text_sha256"]) != stored_texts
+    if "song_id" not in songs or song_ids_sha256(songs) != vectors.get("song_ids_sha256") or texts_differ:
+        raise IndexMismatch(
+            f"The songs in {folder / SONGS_FILE} are not the songs its vectors were stored for, in that order."
+        )
+
+
+def checked_scheme(folder: Path, manifest: dict[str, Any]) -> BucketScheme:
+    """The manifest's buckets, refused unless well formed and matching the thresholds checksum recorded with them."""
+    try:
+        scheme = scheme_from_manifest(manifest)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexMismatch(f"The index manifest at {folder} has unreadable buckets ({exc!r}).") from exc
+    problems = scheme_problems(scheme)
+    if scheme.fingerprint() != manifest.get("thresholds_sha256"):
+        problems.append("they do not match the thresholds checksum recorded with them")
+    if problems:
+        raise IndexMismatch(f"The index manifest at {folder} has altered buckets: {'; '.join(problems)}.")
+    return scheme
+
+
+def reusable_vectors(
+    folder: Path, made_by: Callable[[Mapping[str, Any]], bool], dimension: int
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Vectors of the index in ``folder`` keyed by description hash, and notes; empty when none can be trusted.
+
+    The row -> description hash map comes from ``vectors.json`` (which survives a damaged manifest or songs table)
+    or else from the manifest and ``songs.parquet`` (which survive a damaged ``vectors.json``, and are all a
+    format 1 folder has). Either is used only when ``made_by`` accepts the model it names and the checksums it
+    records match the files; then only finite vectors of unit length and width ``dimension`` are kept.
+    """
+    folder = Path(folder)
+    index_path = folder / INDEX_FILE
+    records = ((name, _json_object(folder / name)) for name in (VECTORS_FILE, MANIFEST_FILE))
+    sources = [(name, record) for name, record in records if record is not None and made_by(record)]
+    if not sources or not index_path.is_file():
+        return {}, []  # nothing embedded by this model: the FAISS file is not even read
+    index_sha256 = sha256_of_file(index_path)
+    keys = None
+    for name, record in sources:
+        keys = _keys_recorded(folder, name, record, index_sha256)
+        if keys is not None:
+            break
+    if keys is None:
+        return {}, []
+    try:
+        faiss_index = read_faiss(index_path, mmap=False)
+        if faiss_index.ntotal != len(keys) or faiss_index.d != dimension:
+            return {}, []
+        vectors = all_vectors(faiss_index)
+    except RuntimeError:
+        return {}, []
+    usable = usable_rows(vectors)
+    notes = []
+    if not usable.all():
+        notes.append(f"{int((~usable).sum())} stored vector(s) not finite or not of unit length are embedded again")
+    return {key: vector for key, vector, ok in zip(keys, vectors, usable, strict=True) if ok}, notes
+
+
+def _json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when it is missing, unreadable or not an object."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _keys_recorded(folder: Path, name: str, record: dict[str, Any], index_sha256: str) -> list[str] | None:
+    """Each row's description hash as ``record`` (the contents of file ``name``) gives it, if it describes this
+    FAISS file; a manifest's come from ``songs.parquet``, which must match the checksum it records."""
+    if name == VECTORS_FILE:
+        keys = record.get("text_sha256")
+        valid = record.get("index_sha256") == index_sha256 and isinstance(keys, list)
+        return keys if valid and all(isinstance(k, str) for k in keys) else None
+    try:
+        files = record["files"]
+        if files[INDEX_FILE] != index_sha256 or files[SONGS_FILE] != sha256_of_file(folder / SONGS_FILE):
+            return None
+        keys = pd.read_parquet(folder / SONGS_FILE, columns=["text_sha256"])["text_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [str(k) for k in keys]
 
 
 def scheme_from_manifest(manifest: dict[str, Any]) -> BucketScheme:
@@ -249,7 +429,10 @@ def _recover_interrupted_swap(folder: Path) -> None:
     """If a crash fell between the two renames, put the previous index back."""
     previous = _previous_path(folder)
     if not folder.exists() and previous.is_dir():
-        os.replace(previous, folder)
+        try:
+            os.replace(previous, folder)
+        except OSError as exc:
+            raise IndexNotWritable(_not_writable(folder, exc)) from exc
 
 
 def _library_versions() -> dict[str, str]:

@@ -22,6 +22,10 @@ TRAINING_POINTS_PER_LIST = 50
 """IVF training sample: this many vectors per list (FAISS asks for at least 39; more only slows k-means)."""
 ADD_CHUNK = 65_536
 """Rows normalized and added at a time while building."""
+SCAN_CHUNK = 8_192
+"""Rows checked at a time by ``first_unusable_row`` (24 MiB of reconstructed vectors at 768 dimensions)."""
+UNIT_TOLERANCE = 1e-3
+"""How far from 1 a stored vector's length may be (float32 rounding, bf16 widened to fp32, stay under 1e-5)."""
 MMAP_FLAGS = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
 """Map the file's vectors (flat codes, IVF lists) instead of copying them; FAISS >= 1.11 supports both kinds."""
 
@@ -163,6 +167,29 @@ def stored_vectors(index: faiss.Index) -> np.ndarray | None:
     view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
     view.setflags(write=False)  # a memory-mapped index is read-only: a write would crash the process
     return view
+
+
+def usable_rows(vectors: np.ndarray) -> np.ndarray:
+    """A boolean mask of the rows that are finite and of unit length, as every stored vector must be."""
+    rows = np.asarray(vectors, dtype=np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        squares = np.einsum("ij,ij->i", rows, rows)  # no temporary copy; NaN, inf and overflow stay non-finite
+    return np.isfinite(squares) & (np.abs(np.sqrt(squares) - 1.0) <= UNIT_TOLERANCE)
+
+
+def first_unusable_row(index: faiss.Index) -> int | None:
+    """The id of the first stored vector that is not finite or not unit length, or None when all are usable.
+
+    A flat index is scanned in place; other kinds a chunk of reconstructed rows at a time.
+    """
+    view = stored_vectors(index)
+    for start in range(0, index.ntotal, SCAN_CHUNK):
+        count = min(SCAN_CHUNK, index.ntotal - start)
+        rows = view[start : start + count] if view is not None else index.reconstruct_n(start, count)
+        bad = np.flatnonzero(~usable_rows(rows))
+        if len(bad):
+            return start + int(bad[0])
+    return None
 
 
 def _empty_index(dimension: int, plan: IndexPlan) -> faiss.Index:

@@ -11,7 +11,15 @@ import pytest
 
 from index_builder.buckets import BucketScheme, FeatureBuckets
 from index_builder.errors import IndexMismatch
-from index_builder.index_store import INDEX_FILE, MANIFEST_FILE, SONGS_FILE, IndexKey, load_index, write_index
+from index_builder.index_store import (
+    INDEX_FILE,
+    MANIFEST_FILE,
+    SONGS_FILE,
+    VECTORS_FILE,
+    IndexKey,
+    load_index,
+    write_index,
+)
 from index_builder.vector_index import build_flat_index
 
 KEY = IndexKey(
@@ -39,7 +47,7 @@ def test_round_trip(written):
     assert index.scheme.features["energy"].word_for(0.7) == "high energy"
     manifest = json.loads((written / MANIFEST_FILE).read_text())
     assert manifest["dimension"] == 8 and manifest["metric"] == "cosine" and manifest["song_count"] == 6
-    assert set(manifest["files"]) == {INDEX_FILE, SONGS_FILE}
+    assert set(manifest["files"]) == {INDEX_FILE, SONGS_FILE, VECTORS_FILE}
     assert not list(written.parent.glob(".index.*"))  # no staging or backup folder left behind
 
 

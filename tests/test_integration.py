@@ -112,8 +112,11 @@ def test_search_on_a_spotify_catalogue(tmp_path, encoder):
     engine = SearchEngine.from_settings(test_settings(tmp_path, spotify_catalogue(tmp_path)), encoder=encoder)
     top = engine.search("calm acoustic folk for a rainy day", 1).results[0]
     assert top.title == "Quiet Rain"
-    instrumental = engine.search("instrumental", 5).results
-    assert [r.title for r in instrumental] == ["Gym Rush"]
+    instrumental = engine.search("instrumental", 5)  # one instrumental song: the nearest fill the answer, said so
+    assert instrumental.results[0].title == "Gym Rush" and len(instrumental.results) == 4
+    assert instrumental.notes[0].startswith("Only 1 song here is instrumental or partly instrumental")
+    only = engine.search("only instrumental", 5)  # insisted on: a strict condition
+    assert [r.title for r in only.results] == ["Gym Rush"]
 
 
 def test_cli_json_output(tmp_path):

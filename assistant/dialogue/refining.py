@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from assistant.understanding import QueryIntent, semantic_text
-from assistant.vocabulary import Concept, tokens
+from assistant.vocabulary import tokens
 
 
 def refine(
@@ -21,7 +21,7 @@ def refine(
     dropped = [
         c
         for c in base.concepts
-        if c in change.excluded_concepts or any(_contradicts(c, n) for n in change.concepts if n != c)
+        if c in change.excluded_concepts or any(c.contradicts(n) for n in change.concepts if n != c)
     ]
     concepts = [c for c in base.concepts if c not in dropped and c not in change.concepts] + change.concepts
     excluded_concepts = _union(
@@ -50,16 +50,12 @@ def refine(
         similar_artists=list(similar),
         year_min=year_min,
         year_max=year_max,
+        ranges={**base.ranges, **change.ranges},
         count=change.count if change.count is not None else base.count,
         corrections=list(change.corrections),
     )
     merged.semantic_text = semantic_text(merged.content_text, merged.concepts)
     return merged, [c.label for c in dropped] + dropped_names
-
-
-def _contradicts(old: Concept, new: Concept) -> bool:
-    """Whether two concepts want different words for the same feature (``high energy`` vs ``calm``)."""
-    return any(feature in new.wants and not (words & new.wants[feature]) for feature, words in old.wants.items())
 
 
 def _combine_years(

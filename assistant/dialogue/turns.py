@@ -225,8 +225,10 @@ def _explain(result: SearchResult, state: DialogueState, engine: SearchEngine) -
     row = engine.catalogue.row_of(result.song_id)
     words = engine.catalogue.song_words(row) if row is not None else {}
     intent = state.intent or QueryIntent(text="")
-    weight = engine.settings.soft_match_weight
-    return explain_in_full(result, intent, words, weight, state.like_labels, state.relaxed)
+    settings = engine.settings
+    return explain_in_full(
+        result, intent, words, settings.soft_match_weight, settings.feature_fit_weight, state.like_labels, state.relaxed
+    )
 
 
 # ---- answers ------------------------------------------------------------------------------------------------------

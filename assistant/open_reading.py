@@ -1,0 +1,144 @@
+"""The open vocabulary: request words no phrase covers, read as the concept whose examples they are closest to.
+
+Every concept's phrases and examples (``prompts/query_concepts.toml``) are embedded once with the query model and
+cached beside it, keyed by the model's weights and the texts. A request's uncovered words are embedded in the
+same single model call as the request itself, so reading them costs no extra call; a word or two-word phrase
+whose best similarity to a concept reaches ``Settings.concept_match_threshold`` adds that concept as a soft wish,
+and "Looking for" says how it was read (``angry -> aggressive``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from assistant.understanding import QueryIntent
+from assistant.vocabulary import Concept, Vocabulary, tokens
+from index_builder.atomic import atomic_path, write_json_atomic
+from index_builder.embedding import Encoder
+
+log = logging.getLogger("moodring")
+
+CACHE_PREFIX = "concept-vectors-"
+MAX_PHRASES = 6
+"""At most this many uncovered word pairs and words are read per request (each one lengthens the request's single
+model call: padded to the request's length, six cost about as much again as the request alone)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """One uncovered phrase read as a concept."""
+
+    phrase: str
+    concept: str
+    similarity: float
+
+
+class ConceptReader:
+    """Reads uncovered request words as concepts, by cosine similarity to the concepts' embedded examples."""
+
+    def __init__(self, concepts: dict[str, Concept], owners: list[str], vectors: np.ndarray, threshold: float) -> None:
+        self.concepts = concepts
+        self.owners = np.asarray(owners, dtype=object)
+        self.vectors = vectors
+        self.threshold = threshold
+        self._names = sorted(set(owners))
+        self._columns = {name: np.flatnonzero(self.owners == name) for name in self._names}
+
+    @classmethod
+    def build(cls, vocabulary: Vocabulary, encoder: Encoder, cache_dir: Path, threshold: float) -> ConceptReader:
+        """Embed every concept's phrases and examples, or read them from the cache beside the model."""
+        texts, owners = [], []
+        for concept in vocabulary.concepts.values():
+            for text in dict.fromkeys([*concept.phrases, *concept.examples]):
+                texts.append(text)
+                owners.append(concept.name)
+        key = hashlib.sha256("\n".join([encoder.weights_sha256, encoder.kind, *texts]).encode()).hexdigest()
+        vectors = _read_cache(Path(cache_dir), key, len(texts), encoder.dimension)
+        if vectors is None:
+            vectors = np.asarray(encoder.encode_phrases(texts), dtype=np.float32)
+            _write_cache(Path(cache_dir), key, vectors)
+        return cls(dict(vocabulary.concepts), owners, vectors, threshold)
+
+    def uncovered(self, intent: QueryIntent, vocabulary: Vocabulary) -> list[str]:
+        """The request's words (and adjacent pairs) that no concept, genre or artist explains, to be read."""
+        lists = vocabulary.words
+        covered = {w for c in (*intent.concepts, *intent.excluded_concepts) for p in c.phrases for w in tokens(p)}
+        covered |= {w for name in (*intent.genres, *intent.artists, *intent.similar_artists) for w in tokens(name)}
+        ignored = lists.stopwords | lists.follow_up_filler | lists.negators
+        words = tokens(intent.content_text)
+        open_words = [
+            w if (w not in covered and w not in ignored and not w.isdigit() and len(w) > 2) else None for w in words
+        ]
+        pairs = [(a, b) for a, b in itertools.pairwise(open_words) if a and b]
+        paired = {w for pair in pairs for w in pair}
+        phrases = [f"{a} {b}" for a, b in pairs] + [w for w in open_words if w and w not in paired]
+        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"): the text the search
+            phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
+        return list(dict.fromkeys(phrases))[:MAX_PHRASES]
+
+    def read(self, phrases: list[str], vectors: np.ndarray) -> list[Reading]:
+        """The concepts the phrases mean (best first, one reading per concept), above the threshold."""
+        if not phrases:
+            return []
+        similarity = vectors @ self.vectors.T
+        readings: dict[str, Reading] = {}
+        read_words: set[str] = set()
+        for phrase, row in zip(phrases, similarity, strict=True):
+            words = set(phrase.split())
+            if len(words) <= 2 and words <= read_words:
+                continue  # a phrase whose words were read already
+            best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
+            name = max(best, key=best.__getitem__)
+            if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
+                readings[name] = Reading(phrase, name, best[name])
+                read_words |= words
+        return sorted(readings.values(), key=lambda r: -r.similarity)
+
+
+def add_readings(intent: QueryIntent, readings: list[Reading], concepts: dict[str, Concept]) -> None:
+    """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already or
+    contradicts what the request says in words; record how it was read."""
+    for reading in readings:
+        concept = concepts[reading.concept]
+        if any(c.name == concept.name for c in (*intent.concepts, *intent.excluded_concepts)):
+            continue
+        if any(concept.contradicts(stated) for stated in intent.concepts):
+            continue
+        intent.concepts.append(dataclasses.replace(concept, constraint=False))
+        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}"
+
+
+def _read_cache(folder: Path, key: str, rows: int, dimension: int) -> np.ndarray | None:
+    """The cached vectors for ``key``, if the file is there, whole, and of the expected shape and values."""
+    meta_path, data_path = folder / f"{CACHE_PREFIX}{key[:16]}.json", folder / f"{CACHE_PREFIX}{key[:16]}.npy"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = data_path.read_bytes()
+        if meta.get("key") != key or meta.get("sha256") != hashlib.sha256(data).hexdigest():
+            return None
+        vectors = np.load(data_path, allow_pickle=False)
+    except (OSError, ValueError, json.JSONDecodeError):
+        return None
+    if vectors.shape != (rows, dimension) or not np.isfinite(vectors).all():
+        return None
+    return vectors.astype(np.float32, copy=False)
+
+
+def _write_cache(folder: Path, key: str, vectors: np.ndarray) -> None:
+    """Save the vectors and their checksum atomically; a folder that cannot be written only costs the cache."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        data_path = folder / f"{CACHE_PREFIX}{key[:16]}.npy"
+        with atomic_path(data_path) as temporary, open(temporary, "wb") as handle:
+            np.save(handle, vectors, allow_pickle=False)
+        digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+        write_json_atomic(folder / f"{CACHE_PREFIX}{key[:16]}.json", {"key": key, "sha256": digest})
+    except OSError as error:
+        log.warning("Could not cache the concept vectors in %s: %s", folder, error)
