@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 WORDS_FILE = "language_words.toml"
 """The file's name inside ``prompts/``."""
 DEFAULT_PATH = PROJECT_ROOT / "prompts" / WORDS_FILE
-MODEL_WORDS_FILE = "vocab.txt"
-"""The tokenizer's word list inside the model folder (WordPiece: whole words and ``##`` pieces)."""
 _WORD = re.compile(r"[^\W\d_]+")
 _SUFFIXES = (("iest", "y"), ("ier", "y"), ("ies", "y"), ("ing", ""), ("ing", "e"), ("est", ""), ("ed", ""),
              ("ed", "e"), ("er", ""), ("er", "e"), ("es", ""), ("ly", ""), ("s", ""), ("z", ""))  # fmt: skip
@@ -135,25 +133,13 @@ def load_language_words(path: Path = DEFAULT_PATH) -> LanguageWords:
         raise ConfigError(f"{path}: [reading] min_foreign and typo_min_letters must be whole numbers.") from exc
 
 
-@cache
-def load_model_words(model_folder: Path) -> frozenset[str]:
-    """The whole words of the model's tokenizer list (empty when the folder has none: then only the catalogue,
-    the markers and the script decide)."""
-    path = Path(model_folder) / MODEL_WORDS_FILE
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return frozenset()
-    return frozenset(line.strip() for line in lines if line.strip().isalpha())
-
-
 _CHECKS: weakref.WeakKeyDictionary[SearchEngine, EnglishCheck] = weakref.WeakKeyDictionary()
 _CHECKS_LOCK = threading.Lock()
 
 
 def english_check(engine: SearchEngine) -> EnglishCheck:
-    """The check for one engine (its catalogue's names, its request vocabulary, its model's word list), built once
-    on first use and dropped with the engine."""
+    """The check for one engine (its catalogue's names, its request vocabulary and the model's whole words from
+    it, ``Vocabulary.known_words``), built once on first use and dropped with the engine."""
     with _CHECKS_LOCK:
         check = _CHECKS.get(engine)
         if check is None:
@@ -167,7 +153,7 @@ def english_check(engine: SearchEngine) -> EnglishCheck:
             words = load_language_words(engine.settings.prompts_dir / WORDS_FILE)
             check = EnglishCheck(
                 known,
-                load_model_words(engine.encoder.location.path),
+                vocabulary.known_words,
                 words.markers,
                 words.min_foreign,
                 words.typo_min_letters,

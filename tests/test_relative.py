@@ -165,9 +165,10 @@ MOVES = [
 def test_a_relative_follow_up_moves_the_median_a_visible_step_and_says_so(bundled_engine, turns, feature, sign):
     replies, states = _talk(bundled_engine, *turns)
     before, after = _values(bundled_engine, feature, states[-2]), _values(bundled_engine, feature, states[-1])
-    assert len(after) == 10
+    assert len(after) == 10 or f"Only {len(after)} songs that fit" in replies[-1]  # the catalogue's calmest end
     shift = (np.median(after) - np.median(before)) * sign
-    assert shift >= _visible(bundled_engine, feature), replies[-1]
+    # A visible step while songs exist there; else a smaller one that the reply owns up to.
+    assert shift >= _visible(bundled_engine, feature) or (shift > 0 and "so the step is smaller" in replies[-1])
     name = "mood (valence)" if feature == "valence" else feature
     shown_before, shown_after = _header(replies[-1], name)
     assert float(shown_before) == pytest.approx(np.median(before), abs=0.006)
@@ -196,7 +197,7 @@ def test_show_more_keeps_the_move_and_even_calmer_stacks(bundled_engine):
 def test_calmer_still_replaces_high_energy_and_a_later_wish_replaces_the_move(bundled_engine):
     replies, states = _talk(bundled_engine, "upbeat workout songs", "calmer", "only high energy")
     assert "dropped high energy" in replies[1] and states[1].moves
-    assert states[2].moves == () and "energy below" in replies[2]  # named as dropped
+    assert states[2].moves == () and f"{states[1].moves[0].label})" in replies[2]  # named as dropped
     words = dict(zip(bundled_engine.songs["song_id"], bundled_engine.catalogue.words["energy"], strict=True))
     assert {words[r.song_id] for r in states[2].last_page} <= HIGH_ENERGY
 

@@ -4,7 +4,7 @@ of the same request keeps only songs past it. The words and the arithmetic are `
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,7 @@ from assistant.relative import (
     shift_line,
 )
 from assistant.results import SearchResult
-from assistant.understanding import QueryIntent, semantic_text
+from assistant.understanding import QueryIntent, describe_range, semantic_text
 from assistant.vocabulary import tokens
 
 
@@ -53,14 +53,21 @@ def relative_words(catalogue: CatalogueView) -> RelativeWords:
 
 
 def plan_moves(
-    asks: Sequence[Ask], intent: QueryIntent, state: DialogueState, catalogue: CatalogueView, needed: int
+    asks: Sequence[Ask],
+    intent: QueryIntent,
+    state: DialogueState,
+    catalogue: CatalogueView,
+    needed: int,
+    families: Mapping[str, Sequence[str]] | None = None,
 ) -> MovePlan:
     """Apply ``asks`` to ``intent`` (already refined by the message's other words) against ``state.last_page``.
 
     Each ask replaces the earlier move on its feature and every wish that pulls the feature the other way ("more
     energy" drops "chill"); an earlier move whose wish this message contradicted is gone too. Then each ask keeps
     the songs a visible step past the last answer's median, as far as ``needed`` songs of the rest of the request
-    allow (``relative.plan_move``), and leans the ranking the same way.
+    allow (``relative.plan_move``), and leans the ranking the same way. A stated range on the feature ("around
+    120 bpm") gives way to the move, and a range stated after a move replaces it. ``families`` are the genre
+    families search widens a genre with, so that the songs counted are the songs search may show.
     """
     plan = MovePlan(intent, ())
     concepts, excluded = list(intent.concepts), list(intent.excluded_concepts)
@@ -71,8 +78,10 @@ def plan_moves(
     for move in state.moves:
         if move.label not in names:
             continue  # refine dropped its wish and says so
-        if any(_direction(c.wants, move.feature, catalogue) == -move.sign for c in wishes) or any(
-            _direction(c.wants, move.feature, catalogue) == move.sign for c in excluded
+        if (
+            move.feature in intent.ranges
+            or any(_direction(c.wants, move.feature, catalogue) == -move.sign for c in wishes)
+            or any(_direction(c.wants, move.feature, catalogue) == move.sign for c in excluded)
         ):
             concepts = [c for c in concepts if c.name != move.label]
             plan.dropped.append(move.label)
@@ -98,6 +107,10 @@ def plan_moves(
         concepts = [c for c in concepts if c not in pulling_back]
         excluded = [c for c in excluded if c not in pushing_on]
         plan.dropped += [c.label for c in pulling_back] + [f"not {c.label}" for c in pushing_on]
+        if ask.feature in intent.ranges:
+            ranges = dict(intent.ranges)
+            plan.dropped.append(describe_range(ask.feature, *ranges.pop(ask.feature)))
+            intent = dataclasses.replace(intent, ranges=ranges)
         gone = [p for c in pulling_back if c.constraint for p in c.phrases]
         if gone:
             content = " ".join(without_phrases(tokens(intent.content_text), gone))
@@ -108,7 +121,8 @@ def plan_moves(
     for ask, values, before in pending:
         buckets = catalogue.scheme.features.get(ask.feature)
         edges = buckets.edges if buckets is not None else ()
-        move = plan_move(ask, values, before, edges, _allowed(intent, moves, state, catalogue), needed, words)
+        allowed = _allowed(intent, moves, state, catalogue, families or {})
+        move = plan_move(ask, values, before, edges, allowed, needed, words)
         name = feature_name(ask.feature)
         if move is None:
             way = "higher" if ask.sign > 0 else "lower"
@@ -163,17 +177,23 @@ def shift_notes(
 
 
 def _allowed(
-    intent: QueryIntent, moves: Sequence[RelativeMove], state: DialogueState, catalogue: CatalogueView
+    intent: QueryIntent,
+    moves: Sequence[RelativeMove],
+    state: DialogueState,
+    catalogue: CatalogueView,
+    families: Mapping[str, Sequence[str]],
 ) -> np.ndarray:
-    """The songs the rest of the request allows: its conditions (all of them, unless together they allow none,
-    when search would drop one anyway), the other moves, and never the examples of a "more like"."""
+    """The songs the rest of the request allows: its stated conditions (all of them, unless together they allow
+    none, when search would drop one anyway; an implied wish never empties an answer, so it does not count), the
+    other moves, and never the examples of a "more like"."""
     allowed = np.ones(catalogue.count, dtype=bool)
     allowed[catalogue.rows_of(state.skip_ids)] = False
     for move in moves:
         allowed &= move.mask(catalogue.raw[move.feature].to_numpy())
     conditions = allowed.copy()
-    for constraint in request_constraints(intent, catalogue):
-        conditions &= constraint.mask
+    for constraint in request_constraints(intent, catalogue, families):
+        if constraint.strict:
+            conditions &= constraint.mask
     return conditions if conditions.any() else allowed
 
 

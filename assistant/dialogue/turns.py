@@ -102,7 +102,8 @@ def _request(
     elif change.year_min is not None and newer:
         intent.year_min, intent.year_max = change.year_min, None  # "newer" moves it up, past an earlier cap
     size = _page_size(intent, k, state)
-    plan = plan_moves(asks, intent, state, engine.catalogue, size or engine.settings.top_k)
+    needed = size or engine.settings.top_k
+    plan = plan_moves(asks, intent, state, engine.catalogue, needed, engine.vocabulary.words.genre_families)
     if plan.stuck is not None:
         return plan.stuck, state
     dropped = list(dict.fromkeys([*dropped, *plan.dropped]))
