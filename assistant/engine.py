@@ -82,7 +82,8 @@ class SearchEngine:
         phrases = reader.uncovered(intent, self.vocabulary)
         if phrases:
             vectors = self.encoder.encode_queries([intent.semantic_text, *phrases])
-            add_readings(intent, reader.read(phrases, vectors[1:]), self.vocabulary.concepts)
+            readings = reader.read(phrases, vectors[1:])
+            add_readings(intent, readings, self.vocabulary.concepts, self.catalogue.bucket_words)
         return intent
 
     def concept_reader(self) -> ConceptReader:

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,12 @@ class ConceptReader:
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
 
-def add_readings(intent: QueryIntent, readings: list[Reading], concepts: dict[str, Concept]) -> None:
+def add_readings(
+    intent: QueryIntent,
+    readings: list[Reading],
+    concepts: dict[str, Concept],
+    bucket_words: Mapping[str, Sequence[str]],
+) -> None:
     """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already or
     contradicts what the request says in words; record how it was read."""
     for reading in readings:
@@ -112,7 +118,18 @@ def add_readings(intent: QueryIntent, readings: list[Reading], concepts: dict[st
         if any(concept.contradicts(stated) for stated in intent.concepts):
             continue
         intent.concepts.append(dataclasses.replace(concept, constraint=False))
-        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}"
+        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}: {_gist(concept, bucket_words)}"
+
+
+def _gist(concept: Concept, bucket_words: Mapping[str, Sequence[str]]) -> str:
+    """The two heaviest features a concept wants, the middle of its wanted words each: ``intense energy, sad mood``."""
+    features = sorted(concept.wants, key=lambda f: -concept.weight(f))[:2]
+    words = []
+    for feature in features:
+        order = list(bucket_words.get(feature, ()))
+        wanted = sorted(concept.wants[feature], key=lambda w: order.index(w) if w in order else 0)
+        words.append(wanted[len(wanted) // 2])
+    return ", ".join(words)
 
 
 def _read_cache(folder: Path, key: str, rows: int, dimension: int) -> np.ndarray | None:

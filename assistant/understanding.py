@@ -350,7 +350,27 @@ def _may_be_a_typo(word: str, vocabulary: Vocabulary) -> bool:
     lists = vocabulary.words
     if len(word) < 5 or word.isdigit() or word in lists.never_corrected or word in lists.stopwords:
         return False
-    return word not in vocabulary.known_words and word not in lists.negators and word not in lists.follow_up_filler
+    if word in lists.negators or word in lists.follow_up_filler:
+        return False
+    return not _is_english(word, vocabulary.known_words)
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "est", "ly", "y", "ies", "ied", "ness", "ful")
+
+
+def _is_english(word: str, known: frozenset[str]) -> bool:
+    """Whether ``word`` is an everyday word or one of its inflections ("scrubbing": scrub, "trains": train)."""
+    if not known or word in known:
+        return bool(known)
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            stems = {stem, stem + "e", stem + "y"}
+            if len(stem) > 3 and stem[-1] == stem[-2]:
+                stems.add(stem[:-1])  # scrubbing -> scrubb -> scrub
+            if stems & known:
+                return True
+    return False
 
 
 def _follows(words: list[str], position: int, markers: tuple[tuple[str, ...], ...]) -> bool:
