@@ -111,7 +111,7 @@ def standouts(
             for song, place, gap in _leaders(sign * column / scale, min_gap):
                 rank = (place, -round(gap, 6), order)  # rounded: equal gaps fall to the order above
                 if best[song] is None or rank < best[song][0]:  # type: ignore[index]
-                    best[song] = (rank, _standout_phrase(feature, word, place, float(column[song])))
+                    best[song] = (rank, _standout_phrase(feature, word, place, float(column[song]), count))
     return [None if entry is None else entry[1] for entry in best]
 
 
@@ -129,11 +129,22 @@ def _leaders(column: np.ndarray, min_gap: float) -> list[tuple[int, int, float]]
     return leaders
 
 
-def _standout_phrase(feature: str, word: str, place: int, value: float) -> str:
+def _standout_phrase(feature: str, word: str, place: int, value: float, count: int) -> str:
     shown = format_value(feature, value)
     name = {"valence": "mood"}.get(feature, feature)
     amount = f"at {shown}" if feature in _UNITS_IN_VALUE else f"({name} {shown})"
+    if count == 2:
+        return f"the {_comparative(word)} of the two {amount}"
     return f"the {_ORDINALS[place]}{word} of these {amount}"
+
+
+def _comparative(superlative: str) -> str:
+    """``fastest`` -> ``faster``, ``most danceable`` -> ``more danceable``, ``happiest-sounding`` ->
+    ``happier-sounding``: how one of two songs is set apart."""
+    head, sep, rest = superlative.partition(" ")
+    head, dash, tail = head.partition("-")
+    head = {"most": "more", "least": "less"}.get(head, head[:-3] + "er" if head.endswith("est") else head)
+    return head + dash + tail + sep + rest
 
 
 def nearest_song_words(

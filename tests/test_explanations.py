@@ -36,12 +36,25 @@ def test_a_song_leading_on_nothing_is_named_by_a_clear_second_place():
     ]
 
 
+def test_two_songs_are_compared_as_two():
+    values = {"tempo": [139.0, 110.0], "valence": [0.9, 0.3]}
+    assert standouts(values, {**SCALES, "valence": 0.2}) == [
+        "the happier-sounding of the two (mood 0.90)",
+        "the sadder-sounding of the two (mood 0.30)",
+    ]
+    assert standouts({"tempo": [139.0, 110.0]}, SCALES) == [
+        "the faster of the two at 139 BPM",
+        "the slower of the two at 110 BPM",
+    ]
+
+
 def test_ties_missing_values_and_single_songs_claim_nothing():
     assert standouts({"tempo": [120.0, 121.0]}, SCALES) == [None, None]  # 1 BPM apart is no difference
-    assert standouts({"tempo": [120.0, math.nan, 90.0]}, SCALES) == [
+    assert standouts({"tempo": [120.0, math.nan, 90.0, 100.0]}, SCALES) == [
         "the fastest of these at 120 BPM",
         None,
         "the slowest of these at 90 BPM",
+        "the second slowest of these at 100 BPM",  # clearer from the fastest (20 BPM) than from the slowest (10)
     ]
     assert standouts({"tempo": [120.0]}, SCALES) == [None]
     assert standouts({}, SCALES) == []
