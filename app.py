@@ -13,18 +13,34 @@ import index_builder  # noqa: F401  first of all: it sets the process environmen
 # isort: on
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
+from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder, is_in_or_equal
+from starlette.middleware import Middleware
 
+from assistant.api_arguments import (
+    count_argument,
+    flag_argument,
+    history_argument,
+    names_argument,
+    text_argument,
+    year_argument,
+)
+from assistant.body_limit import BodyLimit
 from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
+from assistant.escaping import escape_markdown
+from assistant.login_throttle import LoginThrottle
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
-from index_builder.errors import MoodringError
+from index_builder.errors import MoodringError, QueryError
+from index_builder.settings import Settings
 
 EXAMPLES = [
     "upbeat workout songs with low acousticness, nothing before 2015",
@@ -42,10 +58,30 @@ INTRO = (
     "Describe a mood, an activity or a moment and get songs that fit, each with the reason why. Then refine: "
     "*calmer*, *older ones*, *no more Drake*, *show more*, *more like #2*, *why #3*, *start over*."
 )
+CHAT_HEIGHT = "calc(100dvh - 430px)"
+"""The chat's height: what is left of the window under the title and tabs once the message box and the examples
+have their place, so that on a phone (390 x 844) the box shows as the page opens, and on a desktop (1400 x 900)
+the examples do."""
+WEB = Path(__file__).resolve().parent / "assistant" / "web"
+"""The page's stylesheet and head script (focus ring, plain-text message labels for screen readers)."""
+THEME = gr.themes.Default(
+    # Orange as text or behind white text needs the darker shades to reach 4.5:1 (orange-500 on white is 2.8:1).
+    primary_hue=gr.themes.Color(
+        c50="#fff7ed", c100="#ffedd5", c200="#fed7aa", c300="#fdba74", c400="#ea580c", c500="#c2410c",
+        c600="#9a3412", c700="#7c2d12", c800="#6c2e12", c900="#431407", c950="#2a0c04",
+    ),
+).set(
+    body_text_color_subdued="*neutral_600",
+    input_placeholder_color="*neutral_500",
+    block_label_text_color="*neutral_600",
+)  # fmt: skip
+"""The default theme with every text-on-colour pair at 4.5:1 or more (checked by axe in tests/test_browser.py)."""
 UPLOAD_HELP = (
     "A Spotify export (`track_name`, `track_artist`, audio features on 0-1 scales, ...) or a CSV in the bundled "
     "catalogue's columns. Clear the file to go back."
 )
+UPLOAD_SLACK_BYTES = 1024 * 1024
+"""Room for the multipart wrapping around an upload of the largest allowed file."""
 
 
 def create_app(engine: SearchEngine) -> gr.Blocks:
@@ -66,12 +102,19 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
 
     def upload(path: str | None, history: list[dict], session: ChatSession) -> tuple[list[dict], ChatSession, str]:
         message, session = open_catalogue(path, history, session, settings, engine.encoder)
+        discard_upload(path)  # the session has its own copy; Gradio's would be served to anyone given its path
         if message:
             history = [*history, {"role": "assistant", "content": message}]
         return history, session, catalogue_status(session, engine)
 
     def api_chat(message: str, history: list | None, k: float | None, session: ChatSession) -> tuple[str, ChatSession]:
-        return chat(message, history or None, session, engine, int(k) if k else None)
+        try:
+            text = text_argument(message, "message", default="")
+            turns = history_argument(history)
+            count = count_argument(k)
+        except QueryError as error:
+            return escape_markdown(error), session
+        return chat(text, turns, session, engine, count or None)
 
     def search(
         query: str,
@@ -85,25 +128,43 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         relax: bool = False,
     ) -> list[dict]:
         """Songs for a request as JSON, with optional filters; the fields are those of the CLI's --json."""
+        most = settings.max_argument_items
         try:
             return search_songs(
-                engine, query, k, year_min, year_max, genres or (), exclude_genres or (), artists or (),
-                exclude_artists or (), relax,
+                engine, text_argument(query, "query"), count_argument(k), year_argument(year_min, "year_min"),
+                year_argument(year_max, "year_max"), names_argument(genres, "genres", most),
+                names_argument(exclude_genres, "exclude_genres", most), names_argument(artists, "artists", most),
+                names_argument(exclude_artists, "exclude_artists", most), flag_argument(relax, "relax", False),
             )  # fmt: skip
         except MoodringError as error:
             raise gr.Error(str(error), print_exception=False) from None
 
-    with gr.Blocks(title="Moodring", analytics_enabled=False) as app:
+    # Gradio deletes the files it served or received (exports, uploads) once older than export_max_age_s.
+    delete_cache = (settings.cache_sweep_s, settings.export_max_age_s)
+    with gr.Blocks(title="Moodring", analytics_enabled=False, delete_cache=delete_cache) as app:
         session = gr.State(ChatSession(), delete_callback=release)
         pending = gr.State("")
         gr.Markdown(INTRO)
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Moodring", height="70vh", min_height=420, elem_id="chat", buttons=["copy"])
-                textbox = gr.Textbox(
-                    placeholder="What are you in the mood for?", show_label=False, submit_btn=True, elem_id="message"
+                chatbot = gr.Chatbot(
+                    label="Moodring",
+                    height=CHAT_HEIGHT,
+                    min_height=240,
+                    elem_id="chat",
+                    buttons=["copy"],
+                    group_consecutive_messages=False,  # an upload's message is its own bubble, not part of an answer
                 )
-                examples = gr.Examples(EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private")
+                textbox = gr.Textbox(
+                    label="Message to Moodring",
+                    placeholder="What are you in the mood for?",
+                    show_label=False,
+                    submit_btn="Send",
+                    elem_id="message",
+                )
+                examples = gr.Examples(
+                    EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private", elem_id="examples"
+                )
             with gr.Column(scale=1):
                 k = gr.Slider(1, settings.max_k, value=settings.top_k, step=1, label="Songs per answer")
                 restart = gr.Button("Start over", variant="secondary")
@@ -140,6 +201,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             api_name="chat",
             api_description="Reply to a message in this client's conversation (or in the given history).",
             concurrency_id="search",
+            preprocess=False,  # api_chat checks the arguments as sent, so a wrong type gets a sentence, not a crash
         )
         gr.api(search, api_name="search", concurrency_id="search")
     app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
@@ -153,8 +215,24 @@ def launch(
     share: bool = False,
     auth: tuple[str, str] | None = None,
     block: bool = True,
+    settings: Settings | None = None,
 ) -> str:
-    """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash."""
+    """Serve ``app`` and return its local URL; a share link that cannot be made is one clear line, not a crash.
+
+    In front of Gradio: request bodies over ``settings.max_request_bytes`` are refused with 413, and failed logins
+    are throttled per client address (429 while an address is locked out).
+    """
+    settings = settings or Settings.from_env()
+    middleware = [
+        Middleware(BodyLimit, max_bytes=settings.max_request_bytes, upload_bytes=MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES),
+        Middleware(
+            LoginThrottle,
+            free_failures=settings.login_free_failures,
+            lockout_s=settings.login_lockout_s,
+            max_lockout_s=settings.login_max_lockout_s,
+            max_clients=settings.login_tracked_clients,
+        ),
+    ]
     app.launch(
         server_name=host,
         server_port=port,
@@ -163,6 +241,10 @@ def launch(
         prevent_thread_lock=True,
         show_error=False,
         max_file_size=MAX_UPLOAD_BYTES,
+        theme=THEME,
+        css_paths=[WEB / "page.css"],
+        head_paths=[WEB / "head.html"],
+        app_kwargs={"middleware": middleware},
     )
     if share and not app.share_url:
         print(
@@ -208,8 +290,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         page_s = time.perf_counter() - started - encoder_s - index_s
         _say(f"Start-up: encoder {encoder_s:.1f} s, index {index_s:.1f} s, page {page_s:.1f} s.")
-    launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
+    launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth, settings=settings)
     return 0
+
+
+def discard_upload(path: str | None) -> None:
+    """Delete a file Gradio received into its cache (and its folder once empty); paths elsewhere are left alone."""
+    root = Path(get_upload_folder()).resolve()
+    if not path or not is_in_or_equal(path, root):
+        return
+    upload = Path(path).resolve()
+    upload.unlink(missing_ok=True)
+    if upload.parent != root:
+        with contextlib.suppress(OSError):  # not empty: another upload of the same content is in there
+            upload.parent.rmdir()
 
 
 def _warm_up(engine: SearchEngine) -> None:

@@ -16,13 +16,35 @@ import pandas as pd
 from assistant.results import SearchResult
 from assistant.titles import TitleIndex
 from assistant.vocabulary import tokens
-from index_builder.buckets import BucketScheme
+from index_builder.buckets import BucketScheme, load_bucket_spec
 from index_builder.schema import AUDIO_FEATURES, NUMERIC_FEATURES
 from index_builder.settings import Settings
-from index_builder.song_fields import credited_artists
-from index_builder.vector_store import CreditsAny, FeatureIn, GenreIn, Not, RowsIn, VectorStore, Where, YearBetween
+from index_builder.song_fields import credit_name, credited_artists
+from index_builder.vector_store import (
+    CreditsAny,
+    FeatureBetween,
+    FeatureIn,
+    GenreIn,
+    Not,
+    RowsIn,
+    VectorStore,
+    Where,
+    YearBetween,
+)
 
-__all__ = ["MAX_ROWS_IN_FILTER", "RESULT_COLUMNS", "CatalogueView", "credited_artists"]
+__all__ = ["MAX_ROWS_IN_FILTER", "RESULT_COLUMNS", "CatalogueView", "credit_name", "credited_artists"]
+
+RELATIVE_PHRASES = {
+    "popularity": (
+        "less popular than most in this catalogue",
+        "of middling popularity in this catalogue",
+        "more popular than most in this catalogue",
+        "among the most popular in this catalogue",
+    ),
+}
+"""How explanations word each bucket of a relative feature (bottom third, middle third, up to the top tenth, top
+tenth of this catalogue's popularity, as ``prompts/feature_words.toml`` cuts it); a relative feature without a row
+here shows its own word followed by "for this catalogue"."""
 
 RESULT_COLUMNS = ("song_id", "title", "artist", "genre", "year", "description")
 """The columns a shown result reads (``SearchResult.from_song`` and ``explain``)."""
@@ -102,7 +124,7 @@ class CatalogueView:
     def credited_mask(self, names: Iterable[str]) -> np.ndarray:
         """Whether any of ``names`` is credited on each song (its artist field or a ``feat.`` in its title)."""
         mask = np.zeros(self.count, dtype=bool)
-        for name in {n.casefold() for n in names}:
+        for name in {credit_name(n) for n in names}:
             rows = self._credited.get(name)
             if rows is not None:
                 mask[rows] = True
@@ -120,7 +142,7 @@ class CatalogueView:
 
     def credited_where(self, names: Iterable[str]) -> CreditsAny:
         """``credited_mask(names)`` as a filter."""
-        return CreditsAny(tuple(sorted({n.casefold() for n in names})))
+        return CreditsAny(tuple(sorted({credit_name(n) for n in names})))
 
     def word_where(self, feature: str, words: Collection[str]) -> FeatureIn:
         """``word_mask(feature, words)`` as ranges of the raw values: word i covers ``[edges[i-1], edges[i])``."""
@@ -136,6 +158,10 @@ class CatalogueView:
             else:
                 ranges.append((low, high))
         return FeatureIn(feature, tuple(ranges))
+
+    def range_where(self, feature: str, low: float | None, high: float | None) -> FeatureBetween:
+        """A feature's raw value in ``low``-``high`` (inclusive, None: open) as a filter."""
+        return FeatureBetween(feature, None if low is None else float(low), None if high is None else float(high))
 
     def rows_where(self, mask: np.ndarray) -> Where | None:
         """A mask as the rows it keeps, or those it drops (whichever is fewer); None when every song passes or
@@ -225,6 +251,11 @@ class CatalogueView:
         std = self.raw.std(skipna=True, ddof=0)
         return std.where(std > 0, 1.0).fillna(1.0)
 
+    def feature_values(self, rows: Iterable[int]) -> dict[str, np.ndarray]:
+        """Each numeric feature's values (NaN where missing) for the songs at ``rows``, in that order."""
+        rows = np.fromiter(rows, dtype=np.int64)
+        return {name: self.raw[name].to_numpy()[rows] for name in self.raw.columns}
+
     @cached_property
     def has_audio(self) -> np.ndarray:
         """Whether each song has any audio feature."""
@@ -263,6 +294,25 @@ class CatalogueView:
         """The feature's name in words (``mood`` for valence), from the bucket scheme."""
         buckets = self.scheme.features.get(feature)
         return buckets.label if buckets is not None else feature
+
+    @cached_property
+    def relative_features(self) -> frozenset[str]:
+        """Features whose words are cut at this catalogue's own quantiles (popularity): their words compare a song
+        with this catalogue's songs, not with all music."""
+        spec = load_bucket_spec(self.settings.feature_words_path)
+        return frozenset(name for name, entry in spec.items() if entry.get("method") == "quantile")
+
+    def shown_word(self, feature: str, word: str) -> str:
+        """A bucket word as an explanation shows it: as is, except that a relative feature's word says it is
+        relative (in a catalogue of hits the bottom third of popularity is "less popular than most in this
+        catalogue", not "lesser-known")."""
+        if feature not in self.relative_features or feature not in self.scheme.features:
+            return word
+        words = self.scheme.features[feature].words
+        phrases = RELATIVE_PHRASES.get(feature)
+        if phrases is not None and len(phrases) == len(words) and word in words:
+            return phrases[words.index(word)]
+        return f"{word} for this catalogue"
 
     @cached_property
     def _word_shares(self) -> dict[str, dict[str, float]]:

@@ -16,14 +16,17 @@ from pathlib import Path
 
 from assistant.dialogue import DialogueState, refine, respond
 from assistant.engine import SearchEngine, validate_query
-from assistant.formatting import escape
+from assistant.escaping import escape_markdown
 from assistant.titles import known_name
 from assistant.understanding import QueryIntent
-from index_builder.catalogue import load_catalogue
+from index_builder.catalogue import CatalogueLimits, load_catalogue
 from index_builder.embedding import Encoder
 from index_builder.errors import CatalogueError, MoodringError, QueryError
 from index_builder.settings import Settings
+from index_builder.text_checks import TextRepairs
 
+_MAX_PART_DEPTH = 3
+"""How deep message content parts may nest (a list of parts is one level) before the rest is skipped."""
 MAX_UPLOAD_SONGS = 5000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 """Uploads larger than this are refused before they are read (the server refuses them too)."""
@@ -61,9 +64,20 @@ def chat(
     """
     engine = session_engine(session, default_engine)
     turns = session.turns if history is None else user_turns(history)
-    dialogue = session.dialogue if turns == session.turns else replay(turns, engine, k)
+    note = ""
+    if turns == session.turns:
+        dialogue = session.dialogue
+    else:
+        replayed = latest_turns(turns, engine.settings.max_history_turns, engine.settings.max_history_chars)
+        dialogue = replay(replayed, engine, k)
+        if len(replayed) < len(turns):
+            note = (
+                f"_Only your last {len(replayed)} of {len(turns)} earlier messages were read again: a history sent "
+                f"with a request is replayed from at most {engine.settings.max_history_turns} messages and "
+                f"{engine.settings.max_history_chars:,} characters._\n\n"
+            )
     reply, dialogue = respond(message, dialogue, engine, k)
-    return reply, dataclasses.replace(session, dialogue=dialogue, turns=(*turns, str(message)))
+    return note + reply, dataclasses.replace(session, dialogue=dialogue, turns=(*turns, str(message)))
 
 
 def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> DialogueState:
@@ -72,6 +86,21 @@ def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> 
     for turn in turns:
         _, state = respond(turn, state, engine, k)
     return state
+
+
+def latest_turns(turns: Sequence[str], max_turns: int, max_chars: int) -> tuple[str, ...]:
+    """The latest of ``turns`` that fit in ``max_turns`` messages and ``max_chars`` characters, in order.
+
+    Replaying a turn is a search, so this bounds what a supplied history can cost, whatever it holds.
+    """
+    kept: list[str] = []
+    budget = max_chars
+    for turn in reversed(turns[-max_turns:] if max_turns > 0 else ()):
+        if len(turn) > budget:
+            break
+        kept.append(turn)
+        budget -= len(turn)
+    return tuple(reversed(kept))
 
 
 def user_turns(history: Sequence[object]) -> tuple[str, ...]:
@@ -86,14 +115,17 @@ def user_turns(history: Sequence[object]) -> tuple[str, ...]:
     return tuple(turns)
 
 
-def _text_of(content: object) -> str:
-    """Message content as text: a string, a ``{"type": "text", "text": ...}`` part, or a list of parts."""
+def _text_of(content: object, depth: int = 0) -> str:
+    """Message content as text: a string, a ``{"type": "text", "text": ...}`` part, or a list of parts.
+
+    Parts nested inside parts more than a few levels deep are not text anyone typed, and are skipped.
+    """
     if isinstance(content, str):
         return content
     if isinstance(content, dict):
         return str(content.get("text") or "")
-    if isinstance(content, list | tuple):
-        return " ".join(part for part in (_text_of(c) for c in content) if part)
+    if isinstance(content, list | tuple) and depth < _MAX_PART_DEPTH:
+        return " ".join(part for part in (_text_of(c, depth + 1) for c in content) if part)
     return ""
 
 
@@ -121,32 +153,39 @@ def open_catalogue(
     size = source.stat().st_size if source.is_file() else 0
     if size > MAX_UPLOAD_BYTES:
         limit = MAX_UPLOAD_BYTES // (1024 * 1024)
-        return (
-            f"I could not use {escape(source.name)}: it is {size / 1e6:.0f} MB; uploads are limited to {limit} MB.",
-            session,
-        )
+        name = escape_markdown(source.name)
+        return f"I could not use {name}: it is {size / 1e6:.0f} MB; uploads are limited to {limit} MB.", session
     workspace = Path(tempfile.mkdtemp(prefix="moodring-upload-"))
     try:
         copy = workspace / source.name
         shutil.copyfile(source, copy)
-        catalogue = load_catalogue(copy)
+        # Limits checked while the file streams in: a small .gz that expands to gigabytes stops early.
+        upload = settings.with_changes(
+            catalogue_path=copy,
+            index_dir=workspace / "index",
+            show_progress=False,
+            max_catalogue_rows=2 * max_songs + 1_000,  # rows before repeats merge; the song count is checked below
+            max_catalogue_bytes=MAX_UPLOAD_BYTES,
+        )
+        catalogue = load_catalogue(
+            copy,
+            limits=CatalogueLimits.from_settings(upload),
+            repairs=TextRepairs.from_file(settings.text_repairs_path),
+        )
         if len(catalogue) > max_songs:
             raise CatalogueError(
                 f"{source.name} has {len(catalogue)} songs; the app embeds at most {max_songs} on upload. Build its "
                 "index with `python -m index_builder --catalogue FILE` and start the app with `--catalogue FILE`."
             )
-        engine = SearchEngine.from_settings(
-            settings.with_changes(catalogue_path=copy, index_dir=workspace / "index", show_progress=False),
-            encoder=encoder,
-        )
+        engine = SearchEngine.from_settings(upload, encoder=encoder)
     except (MoodringError, OSError) as error:
         shutil.rmtree(workspace, ignore_errors=True)
-        return f"I could not use {escape(source.name)}: {escape(str(error))}", session
+        return f"I could not use {escape_markdown(source.name)}: {escape_markdown(str(error))}", session
     release(session)
-    notes = "".join(f"\n- {escape(note)}" for note in catalogue.report.notes)
+    notes = "".join(f"\n- {escape_markdown(note)}" for note in catalogue.report.notes)
     message = (
-        f"Now searching **{escape(source.name)}**: {len(engine.songs)} songs from {catalogue.report.rows_read} "
-        f"rows.{notes}\n\nWhat are you in the mood for?"
+        f"Now searching **{escape_markdown(source.name)}**: {len(engine.songs)} songs from "
+        f"{catalogue.report.rows_read} rows.{notes}\n\nWhat are you in the mood for?"
     )
     return message, ChatSession(turns=turns, engine=engine, catalogue_name=source.name, workspace=workspace)
 
@@ -166,10 +205,10 @@ def session_engine(session: object, default_engine: SearchEngine) -> SearchEngin
 def catalogue_status(session: ChatSession, default_engine: SearchEngine) -> str:
     """One line for the page: which catalogue the chat searches, and its size."""
     if session.engine is not None:
-        name = escape(session.catalogue_name or "upload")
+        name = escape_markdown(session.catalogue_name or "upload")
         return f"Searching your catalogue **{name}** ({len(session.engine.songs)} songs)."
     name = Path(default_engine.settings.catalogue_path).name
-    return f"Searching **{escape(name)}** ({len(default_engine.songs)} songs)."
+    return f"Searching **{escape_markdown(name)}** ({len(default_engine.songs)} songs)."
 
 
 def search_songs(

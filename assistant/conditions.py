@@ -16,7 +16,7 @@ import pandas as pd
 
 from assistant.catalogue_view import CatalogueView
 from assistant.titles import known_name
-from assistant.understanding import QueryIntent, describe_years
+from assistant.understanding import QueryIntent, describe_range, describe_years
 from index_builder.vector_store import Not, Where
 
 
@@ -62,6 +62,13 @@ def request_constraints(
     if intent.excluded_artists:
         mask, where = ~view.credited_mask(intent.excluded_artists), Not(view.credited_where(intent.excluded_artists))
         constraints.append(Constraint("excluding " + ", ".join(intent.excluded_artists), mask, where=where))
+    for feature, (low, high) in intent.ranges.items():
+        if feature in view.raw:
+            values = view.raw[feature].to_numpy()
+            with np.errstate(invalid="ignore"):
+                mask = (values >= (-np.inf if low is None else low)) & (values <= (np.inf if high is None else high))
+            where = view.range_where(feature, low, high)
+            constraints.append(Constraint(describe_range(feature, low, high), mask, where=where))
     insisted = {f for c in intent.concepts if c.constraint and c.name in intent.strict for f in c.wants}
     for feature, words in intent.required_words().items():
         if feature in view.words:

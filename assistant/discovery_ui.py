@@ -17,26 +17,44 @@ lives in the components' session values, never in module state.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 import pandas as pd
+from gradio.components.plot import PlotData
+from gradio.processing_utils import encode_plot_to_base64
+from gradio.utils import get_upload_folder
 
+from assistant.api_arguments import clean_json, filter_arguments, names_argument, text_argument
 from assistant.chat import session_engine
 from assistant.conditions import Filters
 from assistant.discovery.browse import filtered_search
-from assistant.discovery.export import FORMATS, playlist_rows, to_text, write_export
+from assistant.discovery.export import (
+    FORMATS,
+    NOT_PLAYABLE,
+    normalize_format,
+    playlist_rows,
+    playlist_sources,
+    to_spotify_uris,
+    to_text,
+    write_export,
+)
 from assistant.discovery.presets import engine_presets, preset_search
 from assistant.discovery.similar import more_like_this
-from assistant.discovery.taste import radar_figure, recommend_for_taste, taste_profile
-from assistant.engine import SearchEngine
+from assistant.discovery.taste import radar_description, radar_figure, recommend_for_taste, taste_profile
+from assistant.engine import MAX_QUERY_CHARS, SearchEngine
+from assistant.escaping import escape_markdown
+from assistant.export_folders import export_folder, remove_export_folder
 from assistant.formatting import response_as_markdown
 from assistant.results import SearchResponse
 from assistant.titles import SongNotFound
-from index_builder.errors import MoodringError
+from index_builder.errors import MoodringError, QueryError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
 """The named endpoints this module registers (``/more_like_this`` and so on)."""
@@ -104,14 +122,30 @@ def api_taste_profile(
     return {"profile": profile.to_dict(), "recommendations": recommendations.to_dict()}
 
 
-def export_file(engine: SearchEngine, fmt: str, results: object) -> str:
-    """Write ``results`` (a result list or a response dict) as ``fmt`` into a fresh temp folder; return the path."""
+def export_file(engine: SearchEngine, fmt: str, results: object, folder: Path) -> str:
+    """Write ``results`` (a result list or a response dict) as ``fmt`` into the session's ``folder``; the path."""
     rows = playlist_rows(results, engine.songs)
-    folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
     return str(write_export(rows, fmt, folder))
 
 
+def exports_root() -> Path:
+    """Where sessions' export folders go: inside Gradio's cache, so the files are served without a copy."""
+    return Path(get_upload_folder())
+
+
 # ---- The UI -----------------------------------------------------------------------------------------------
+
+
+class DescribedPlot(PlotData):
+    """A matplotlib chart with alt text. Gradio's page writes a chart's alt as ``<chart> plot visualising provided
+    data``, with ``chart`` empty ("undefined") for matplotlib, so ``chart`` carries what the chart shows."""
+
+    chart: str
+
+    @classmethod
+    def of(cls, figure: Figure, description: str, fmt: str = "webp") -> DescribedPlot:
+        """``figure`` as a picture whose alt text starts with ``description``."""
+        return cls(type="matplotlib", plot=encode_plot_to_base64(figure, fmt), chart=f"{description}. Radar")
 
 
 @dataclass(frozen=True)
@@ -124,6 +158,24 @@ class CatalogueChoices:
     songs: list[str]
     genre_table: pd.DataFrame
     year_table: pd.DataFrame
+    has_files: bool = False
+    """Whether songs have file locations (an M3U of them plays)."""
+    has_spotify_ids: bool = False
+    """Whether songs have Spotify track ids (an M3U of URIs plays in Spotify; the URIs can be pasted)."""
+
+    @property
+    def playable(self) -> bool:
+        """Whether results can become a playlist a player opens, not only a list of names."""
+        return self.has_files or self.has_spotify_ids
+
+    @property
+    def export_note(self) -> str:
+        """What the export section says about this catalogue's playlists."""
+        if self.has_files:
+            return "The M3U playlist lists each song's file, as your catalogue gives it."
+        if self.has_spotify_ids:
+            return "The M3U playlist and the URIs below open in Spotify (paste the URIs into a Spotify playlist)."
+        return NOT_PLAYABLE
 
     @classmethod
     def of(cls, engine: SearchEngine) -> CatalogueChoices:
@@ -132,6 +184,7 @@ class CatalogueChoices:
         counts = catalogue.genre_counts()
         years = engine.songs["year"].dropna().astype(int)
         first, last = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
+        has_files, has_spotify_ids = playlist_sources(engine.songs)
         return cls(
             genres=[(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in counts],
             first_year=first,
@@ -139,6 +192,8 @@ class CatalogueChoices:
             songs=sorted({catalogue.label(row) for row in range(catalogue.count)}, key=str.casefold),
             genre_table=pd.DataFrame(counts),
             year_table=pd.DataFrame(catalogue.year_counts()),
+            has_files=has_files,
+            has_spotify_ids=has_spotify_ids,
         )
 
     def filters(self, genres: list[str] | None, low: float | None, high: float | None) -> Filters:
@@ -171,20 +226,25 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         current = session_engine(state, default_engine)
         return current, (choices if current is default_engine else CatalogueChoices.of(current))
 
-    def shown(current: SearchEngine, response: SearchResponse) -> tuple[str, str | None, str | None, str]:
-        rows = playlist_rows([r.to_dict() for r in response.results], current.songs)
-        folder = Path(tempfile.mkdtemp(prefix="moodring-export-"))
-        csv_path = write_export(rows, "csv", folder) if rows else None
-        m3u_path = write_export(rows, "m3u", folder) if rows else None
-        return (
-            response_as_markdown(response),
-            None if csv_path is None else str(csv_path),
-            None if m3u_path is None else str(m3u_path),
-            to_text(rows),
-        )
+    def session_folder(current: object) -> Path:
+        return export_folder(current, exports_root(), engine.settings.export_max_age_s)
 
-    def failed(error: MoodringError) -> tuple[str, None, None, str]:
-        return str(error), None, None, ""
+    def shown(
+        current: SearchEngine, offered: CatalogueChoices, response: SearchResponse, folder: object
+    ) -> tuple[str, str | None, str | None, str, str, object]:
+        """The results as Markdown, their exports (files in the session's export folder): CSV, an M3U only where it
+        plays, the plain list of names and the Spotify URIs to paste."""
+        rows = playlist_rows([r.to_dict() for r in response.results], current.songs)
+        if not rows:
+            return response_as_markdown(response), None, None, "", "", folder
+        folder = session_folder(folder)
+        csv_path = str(write_export(rows, "csv", folder))
+        m3u_path = str(write_export(rows, "m3u", folder)) if offered.playable else None
+        uris = to_spotify_uris(rows) if any(row["spotify_uri"] for row in rows) else ""
+        return response_as_markdown(response), csv_path, m3u_path, to_text(rows), uris, folder
+
+    def failed(error: MoodringError, folder: object) -> tuple[str, None, None, str, str, object]:
+        return escape_markdown(error), None, None, "", "", folder
 
     with gr.Tab("Discover"):
         gr.Markdown(
@@ -204,7 +264,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         filter_inputs = [genre_box, year_low, year_high, count, diverse, session]
 
         with gr.Tabs():
-            with gr.Tab("Moods and browsing"):
+            with gr.Tab("Moods"):
                 with gr.Row():
                     preset_buttons = [
                         (gr.Button(p.label, size="sm", min_width=90), name) for name, p in presets.items()
@@ -231,61 +291,75 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             with gr.Tab("Taste profile"):
                 liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
                 taste_button = gr.Button("Describe my taste", variant="primary")
-                with gr.Row():
-                    taste_summary = gr.Markdown()
-                    radar = gr.Plot(label="Your feature profile against the catalogue average")
+                with gr.Row():  # side by side where both fit, one above the other on a phone
+                    taste_summary = gr.Markdown(min_width=300)
+                    radar = gr.Plot(
+                        label="Your feature profile against the catalogue average",
+                        show_label=False,  # the chart draws its own title; a label badge would cover it
+                        min_width=340,
+                        elem_id="taste-radar",
+                    )
                 taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
 
         results = gr.Markdown(label="Results", elem_id="discover-results")
         with gr.Accordion("Export these results", open=False):
+            export_note = gr.Markdown(choices.export_note, elem_id="export-note")
             with gr.Row():
                 csv_button = gr.DownloadButton("Download CSV", value=None)
-                m3u_button = gr.DownloadButton("Download M3U playlist", value=None)
-            text_list = gr.Textbox(label="Plain list", lines=6, buttons=["copy"], interactive=False)
-        outputs = [results, csv_button, m3u_button, text_list]
+                m3u_button = gr.DownloadButton("Download M3U playlist", value=None, visible=choices.playable)
+            uri_list = gr.Textbox(
+                label="Spotify track URIs, one per line (paste into a Spotify playlist)",
+                lines=6,
+                buttons=["copy"],
+                interactive=False,
+                visible=choices.has_spotify_ids,
+            )
+            text_list = gr.Textbox(label="Plain list of names", lines=6, buttons=["copy"], interactive=False)
+        exports = gr.State(None, delete_callback=remove_export_folder)
+        outputs = [results, csv_button, m3u_button, text_list, uri_list, exports]
 
         def on_preset(name: str) -> Callable[..., tuple]:
-            def run(genres, low, high, k, diverse_on, state) -> tuple:
+            def run(genres, low, high, k, diverse_on, state, folder=None) -> tuple:
                 current, offered = engine_of(state)
                 try:
                     filters = offered.filters(genres, low, high)
-                    return shown(current, preset_search(current, name, int(k), filters, diverse_on))
+                    return shown(current, offered, preset_search(current, name, int(k), filters, diverse_on), folder)
                 except MoodringError as error:
-                    return failed(error)
+                    return failed(error, folder)
 
             return run
 
         for button, name in preset_buttons:
-            button.click(on_preset(name), filter_inputs, outputs, api_visibility="private")
+            button.click(on_preset(name), [*filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_browse(text, genres, low, high, k, diverse_on, state) -> tuple:
+        def on_browse(text, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
-                return shown(current, filtered_search(current, text, filters, int(k), diverse_on))
+                return shown(current, offered, filtered_search(current, text, filters, int(k), diverse_on), folder)
             except MoodringError as error:
-                return failed(error)
+                return failed(error, folder)
 
-        browse_button.click(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
-        query.submit(on_browse, [query, *filter_inputs], outputs, api_visibility="private")
+        browse_button.click(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
+        query.submit(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_similar(title, genres, low, high, k, diverse_on, state) -> tuple:
+        def on_similar(title, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
-                return shown(current, more_like_this(current, title, int(k), filters, diverse_on))
+                return shown(current, offered, more_like_this(current, title, int(k), filters, diverse_on), folder)
             except MoodringError as error:
-                return failed(error)
+                return failed(error, folder)
 
-        similar_button.click(on_similar, [seed, *filter_inputs], outputs, api_visibility="private")
+        similar_button.click(on_similar, [seed, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_taste(titles, genres, low, high, k, diverse_on, state) -> tuple:
+        def on_taste(titles, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 profile = taste_profile(current, titles or [])
                 response = recommend_for_taste(current, profile, int(k), offered.filters(genres, low, high), diverse_on)
             except MoodringError as error:
-                return (str(error), None, None, *failed(error))
+                return (escape_markdown(error), None, None, *failed(error, folder))
             table = pd.DataFrame(
                 [
                     {
@@ -299,18 +373,25 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                     for s in profile.features
                 ]
             ).round(3)
-            summary = "\n\n".join([f"**{profile.summary}**", *(f"_{note}_" for note in profile.notes)])
+            notes = (f"_{escape_markdown(note)}_" for note in profile.notes)
+            summary = "\n\n".join([f"**{escape_markdown(profile.summary)}**", *notes])
             figure = radar_figure(current.catalogue, profile)
-            return (summary, figure, table, *shown(current, response))
+            chart = DescribedPlot.of(figure, radar_description(current.catalogue, profile), radar.format)
+            return (summary, chart, table, *shown(current, offered, response, folder))
 
         taste_button.click(
             on_taste,
-            [liked, *filter_inputs],
+            [liked, *filter_inputs, exports],
             [taste_summary, radar, taste_table, *outputs],
             api_visibility="private",
         )
 
-        # Named JSON endpoints for gradio_client; their parameters come from the type hints.
+        # Named JSON endpoints for gradio_client; their parameters come from the type hints, and each argument is
+        # checked at the door (assistant/api_arguments.py), since a client may send any JSON value.
+        def checked(k: object, genres: object, year_min: object, year_max: object, diverse: object) -> tuple:
+            """``k, genres, year_min, year_max, diverse`` as the Discover handlers take them, or a QueryError."""
+            return filter_arguments(k, genres, year_min, year_max, diverse, engine.settings.max_argument_items)
+
         def more_like_this_endpoint(
             title: str,
             k: int = 10,
@@ -320,7 +401,11 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             diverse: bool = True,
         ) -> dict:
             """Songs like one in the catalogue (fuzzy title; 'did_you_mean' when nothing is close enough)."""
-            return _guarded(api_more_like_this, engine, title, k, genres, year_min, year_max, diverse)
+            return _guarded(
+                lambda: api_more_like_this(
+                    engine, _text(title, "title"), *checked(k, genres, year_min, year_max, diverse)
+                )
+            )
 
         def preset_endpoint(
             preset: str,
@@ -331,7 +416,9 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             diverse: bool = True,
         ) -> dict:
             """Songs for a mood preset: energetic, chill, happy, melancholic, party, focused, romantic, ..."""
-            return _guarded(api_preset, engine, preset, k, genres, year_min, year_max, diverse)
+            return _guarded(
+                lambda: api_preset(engine, _text(preset, "preset"), *checked(k, genres, year_min, year_max, diverse))
+            )
 
         def presets_endpoint() -> list:
             """Every mood preset with its query words and feature targets."""
@@ -354,7 +441,12 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             diverse: bool = True,
         ) -> dict:
             """A request answered among the chosen genres and years; the most popular songs when it is empty."""
-            return _guarded(api_browse, engine, query, genres, year_min, year_max, k, diverse)
+
+            def run() -> dict:
+                count, names, low, high, spread = checked(k, genres, year_min, year_max, diverse)
+                return api_browse(engine, _text(query, "query", ""), names, low, high, count, spread)
+
+            return _guarded(run)
 
         def taste_profile_endpoint(
             titles: list[str],
@@ -365,7 +457,13 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             diverse: bool = True,
         ) -> dict:
             """The taste behind liked titles (averages, spreads, words, genres, eras) and songs nearest it."""
-            return _guarded(api_taste_profile, engine, titles, k, genres, year_min, year_max, diverse)
+            return _guarded(
+                lambda: api_taste_profile(
+                    engine,
+                    _titles(titles, "titles", engine.settings.taste_max_liked),
+                    *checked(k, genres, year_min, year_max, diverse),
+                )
+            )
 
         gr.api(more_like_this_endpoint, api_name="more_like_this")
         gr.api(preset_endpoint, api_name="preset")
@@ -382,16 +480,18 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             export_output = gr.File(label="playlist")
             export_trigger = gr.Button("export")
 
-        def export_endpoint(fmt: str, results: object) -> str:
+        def export_endpoint(fmt: str, results: object, folder: object = None) -> tuple[str, object]:
             try:
-                return export_file(engine, fmt, results)
+                fmt = normalize_format(_text(fmt, "format", "csv"))
+                folder = session_folder(folder)
+                return export_file(engine, fmt, clean_json(results, "results"), folder), folder
             except MoodringError as error:
                 raise gr.Error(str(error), print_exception=False) from None
 
         export_trigger.click(
             export_endpoint,
-            [export_format, export_results],
-            export_output,
+            [export_format, export_results, exports],
+            [export_output, exports],
             api_name="export",
             api_description="Results (a list, or a response with 'results') as a csv, m3u or txt file.",
         )
@@ -409,16 +509,34 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             offered.genre_table,
             offered.year_table,
             "",
+            offered.export_note,
+            gr.DownloadButton(value=None, visible=offered.playable),
+            gr.Textbox(value="", visible=offered.has_spotify_ids),
+            "",
         )
 
     return DiscoverTab(
-        [genre_box, year_low, year_high, seed, liked, genre_table, year_table, results], follow_catalogue
+        [
+            *(genre_box, year_low, year_high, seed, liked, genre_table, year_table, results),
+            *(export_note, m3u_button, uri_list, text_list),
+        ],
+        follow_catalogue,
     )
 
 
-def _guarded(handler: Callable[..., object], *args: object) -> dict:
-    """Run a JSON handler, turning Moodring's errors into a gr.Error with their one clear sentence."""
+def _guarded(call: Callable[[], object]) -> dict:
+    """Check the arguments and run a JSON handler, turning Moodring's errors into a gr.Error (one clear sentence)."""
     try:
-        return handler(*args)  # type: ignore[return-value]
+        return call()  # type: ignore[return-value]
     except MoodringError as error:
         raise gr.Error(str(error), print_exception=False) from None
+
+
+def _text(value: object, name: str, default: str | None = None) -> str:
+    return text_argument(value, name, default, max_chars=MAX_QUERY_CHARS)
+
+
+def _titles(value: object, name: str, most: int) -> list[str]:
+    if value is None:
+        raise QueryError(f"{name} must be a list of song titles, like ['Shape of You'].")
+    return names_argument(value, name, max_items=most)

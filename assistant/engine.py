@@ -9,7 +9,7 @@ import numpy as np
 
 from assistant.catalogue_view import CatalogueView
 from assistant.conditions import Constraint, request_constraints
-from assistant.explain import explain, nearest_song_words
+from assistant.explain import explain, nearest_song_words, standouts
 from assistant.open_reading import ConceptReader, add_readings
 from assistant.ranking import diverse_order, fit_bonus
 from assistant.results import SearchResponse, SearchResult
@@ -81,7 +81,8 @@ class SearchEngine:
         phrases = reader.uncovered(intent, self.vocabulary)
         if phrases:
             vectors = self.encoder.encode_queries([intent.semantic_text, *phrases])
-            add_readings(intent, reader.read(phrases, vectors[1:]), self.vocabulary.concepts)
+            readings = reader.read(phrases, vectors[1:])
+            add_readings(intent, readings, self.vocabulary.concepts, self.catalogue.bucket_words)
         return intent
 
     def concept_reader(self) -> ConceptReader:
@@ -154,8 +155,10 @@ class SearchEngine:
             intent, self.catalogue, ids, settings.soft_match_weight, settings.feature_fit_weight
         )
         order = self.pick(scores + FILL_OFFSET * matching, ids, count, diverse)
+        standing = standouts(self.catalogue.feature_values(ids[order]), self.catalogue.std)
         results = [
-            self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector) for rank, i in enumerate(order, 1)
+            self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector, standout)
+            for rank, (i, standout) in enumerate(zip(order, standing, strict=True), 1)
         ]
         return SearchResponse(
             query=intent.text, understood=intent.describe(), results=results, notes=notes, relaxed=relaxed
@@ -217,11 +220,13 @@ class SearchEngine:
                 return dropped.label
         return None
 
-    def _result(self, rank: int, row: int, score: float, intent: QueryIntent, query_vector: np.ndarray) -> SearchResult:
+    def _result(
+        self, rank: int, row: int, score: float, intent: QueryIntent, query_vector: np.ndarray, standout: str | None
+    ) -> SearchResult:
         song = self.catalogue.record(row)
         words = self.catalogue.song_words(row)
         nearest = nearest_song_words(query_vector, words, self.word_vectors())
-        explanation, matched = explain(song, words, intent, nearest)
+        explanation, matched = explain(song, words, intent, nearest, standout, self.catalogue.shown_word)
         return SearchResult.from_song(rank, song, score, explanation, matched)
 
     def word_vectors(self) -> dict[str, np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.escaping import escape_markdown
 from assistant.results import SearchResponse
 
 
@@ -24,24 +25,16 @@ def response_as_markdown(response: SearchResponse) -> str:
     """A chat reply: what was understood, any notes, then a numbered list with one explanation line each."""
     header = []
     if response.understood:
-        header.append(f"**Looking for:** {escape(response.understood)}")
-    header += [f"_{escape(note)}_" for note in response.notes]
+        header.append(f"**Looking for:** {escape_markdown(response.understood)}")
+    header += [f"_{escape_markdown(note)}_" for note in response.notes]
     items = [
-        f"{r.rank}. **{escape(r.title)}** by {escape(r.artist)} ({escape(r.genre)}{f', {r.year}' if r.year else ''})"
-        f"  \n   {escape(r.explanation)}"
+        f"{r.rank}. **{escape_markdown(r.title)}** by {escape_markdown(r.artist)} "
+        f"({escape_markdown(r.genre)}{f', {r.year}' if r.year else ''})  \n   {escape_markdown(r.explanation)}"
         for r in response.results
     ]
     if not items:
         items = ["No songs found. Try fewer conditions."]
     return "\n\n".join([*header, "\n".join(items)])
-
-
-def escape(text: str) -> str:
-    """Markdown- and HTML-safe text: a title like ``<b>*Hit*</b>`` shows exactly as written."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for char in "\\`*_[]#|~":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped
 
 
 def format_value(feature: str, value: float, unit: bool = True) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from index_builder.embedding import Encoder
 log = logging.getLogger("moodring")
 
 CACHE_PREFIX = "concept-vectors-"
-MAX_PHRASES = 8
-"""At most this many uncovered words and word pairs are read per request."""
+MAX_PHRASES = 6
+"""At most this many uncovered word pairs and words are read per request (each one lengthens the request's single
+model call: padded to the request's length, six cost about as much again as the request alone)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +77,11 @@ class ConceptReader:
         open_words = [
             w if (w not in covered and w not in ignored and not w.isdigit() and len(w) > 2) else None for w in words
         ]
-        phrases = [f"{a} {b}" for a, b in itertools.pairwise(open_words) if a and b]
-        phrases += [w for w in open_words if w]
+        pairs = [(a, b) for a, b in itertools.pairwise(open_words) if a and b]
+        paired = {w for pair in pairs for w in pair}
+        phrases = [f"{a} {b}" for a, b in pairs] + [w for w in open_words if w and w not in paired]
+        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"): the text the search
+            phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
     def read(self, phrases: list[str], vectors: np.ndarray) -> list[Reading]:
@@ -85,15 +90,25 @@ class ConceptReader:
             return []
         similarity = vectors @ self.vectors.T
         readings: dict[str, Reading] = {}
+        read_words: set[str] = set()
         for phrase, row in zip(phrases, similarity, strict=True):
+            words = set(phrase.split())
+            if len(words) <= 2 and words <= read_words:
+                continue  # a phrase whose words were read already
             best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
             name = max(best, key=best.__getitem__)
             if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
                 readings[name] = Reading(phrase, name, best[name])
+                read_words |= words
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
 
-def add_readings(intent: QueryIntent, readings: list[Reading], concepts: dict[str, Concept]) -> None:
+def add_readings(
+    intent: QueryIntent,
+    readings: list[Reading],
+    concepts: dict[str, Concept],
+    bucket_words: Mapping[str, Sequence[str]],
+) -> None:
     """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already or
     contradicts what the request says in words; record how it was read."""
     for reading in readings:
@@ -103,7 +118,18 @@ def add_readings(intent: QueryIntent, readings: list[Reading], concepts: dict[st
         if any(concept.contradicts(stated) for stated in intent.concepts):
             continue
         intent.concepts.append(dataclasses.replace(concept, constraint=False))
-        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}"
+        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}: {_gist(concept, bucket_words)}"
+
+
+def _gist(concept: Concept, bucket_words: Mapping[str, Sequence[str]]) -> str:
+    """The two heaviest features a concept wants, the middle of its wanted words each: ``intense energy, sad mood``."""
+    features = sorted(concept.wants, key=lambda f: -concept.weight(f))[:2]
+    words = []
+    for feature in features:
+        order = list(bucket_words.get(feature, ()))
+        wanted = sorted(concept.wants[feature], key=lambda w: order.index(w) if w in order else 0)
+        words.append(wanted[len(wanted) // 2])
+    return ", ".join(words)
 
 
 def _read_cache(folder: Path, key: str, rows: int, dimension: int) -> np.ndarray | None:

@@ -37,6 +37,8 @@ class QueryIntent:
     """How words no phrase covers were read, by concept name: ``angry -> aggressive``."""
     strict: list[str] = field(default_factory=list)
     """Concepts the person insisted on ("only fast songs"): never filled with the nearest songs."""
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """Numbers the request states, by feature, in its own units: ``tempo`` in BPM, ``duration_s`` in seconds."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -66,6 +68,7 @@ class QueryIntent:
             or self.excluded_artists
             or self.year_min is not None
             or self.year_max is not None
+            or self.ranges
         )
 
     def describe(self) -> str:
@@ -82,10 +85,21 @@ class QueryIntent:
         excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
         if excluded:
             parts.append("excluding " + ", ".join(excluded))
+        parts += [describe_range(feature, low, high) for feature, (low, high) in self.ranges.items()]
         years = describe_years(self.year_min, self.year_max)
         if years:
             parts.append(years)
         return "; ".join(parts)
+
+
+def describe_range(feature: str, low: float | None, high: float | None) -> str:
+    """``tempo 112-128 BPM``, ``length under 3:00``, ``length over 4:30``."""
+    unit = _UNITS[feature]
+    if low is not None and high is not None:
+        return f"{unit.label} {unit.show(low)}-{unit.show(high)}{unit.suffix}"
+    if high is not None:
+        return f"{unit.label} under {unit.show(high)}{unit.suffix}"
+    return f"{unit.label} over {unit.show(low or 0)}{unit.suffix}"
 
 
 def describe_years(year_min: int | None, year_max: int | None) -> str:
@@ -104,6 +118,7 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
     remaining = _without_stated_state(remaining, vocabulary)
+    remaining = _take_numbers(remaining, intent)
     remaining = _take_years(remaining, intent)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
@@ -184,6 +199,62 @@ def _narrow_years(intent: QueryIntent, low: int | None, high: int | None) -> Non
         intent.year_max = high if intent.year_max is None else min(intent.year_max, high)
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """How a stated number of one feature is read and shown."""
+
+    label: str
+    suffix: str
+    per: float
+    """Feature units per stated unit: 60 seconds a minute."""
+    around: float
+    """"Around N" spans N minus and plus this, in feature units."""
+
+    def show(self, value: float) -> str:
+        if self.label == "length":
+            return f"{int(value) // 60}:{int(value) % 60:02d}"
+        return f"{value:.0f}"
+
+
+_UNITS = {
+    "tempo": _Unit("tempo", " BPM", 1.0, 8.0),
+    "duration_s": _Unit("length", "", 1.0, 30.0),
+}
+_NUMBER = r"\d{1,3}(?:\.\d+)?"
+_BELOW = r"under|below|less than|shorter than|slower than|at most|no more than|max|up to"
+_ABOVE = r"over|above|more than|longer than|faster than|at least|min|minimum"
+_AROUND = r"around|about|roughly|approximately|near|~"
+_STATED_NUMBERS = re.compile(
+    rf"(?:(?P<side>{_BELOW}|{_ABOVE}|{_AROUND})\s+)?(?P<first>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<second>{_NUMBER}))?\s*"
+    r"(?P<unit>bpm|beats per minute|minutes?|mins?|seconds?|secs?)(?![\w])"
+)
+
+
+def _take_numbers(text: str, intent: QueryIntent) -> str:
+    """Read stated tempos and lengths ("around 120 bpm", "under 3 minutes", "90-100 bpm") and cut them out."""
+    for match in list(_STATED_NUMBERS.finditer(text)):
+        unit = match.group("unit")
+        feature = "tempo" if unit.startswith(("bpm", "beats")) else "duration_s"
+        scale = 60.0 if unit.startswith("min") else 1.0
+        first = float(match.group("first")) * scale
+        second = float(match.group("second")) * scale if match.group("second") else None
+        side = match.group("side") or ""
+        about_songs = re.match(r"\s*(?:songs?|tracks?|long)\b", text[match.end() :])
+        if feature == "duration_s" and not side and second is None and not about_songs:
+            continue  # "I have 2 minutes" is not about songs' length; "3 minute songs" is
+        if second is not None:
+            low, high = sorted((first, second))
+        elif re.fullmatch(_BELOW, side):
+            low, high = None, first
+        elif re.fullmatch(_ABOVE, side):
+            low, high = first, None
+        else:
+            low, high = first - _UNITS[feature].around, first + _UNITS[feature].around
+        intent.ranges[feature] = (low, high)
+        text = text.replace(match.group(0), " ", 1)
+    return text
+
+
 def _take_count(text: str, intent: QueryIntent) -> str:
     pattern = (
         r"(?<!\w)(?:(?:give|show|find|get|play|recommend)\s+(?:me\s+)?(?:some\s+|the\s+)?(?:top\s+)?(\d{1,6})"
@@ -205,14 +276,14 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
     """
     kept: list[str] = []
     singles = vocabulary.single_words()
-    names_genres = _names_a_clear_genre(words, vocabulary)
+    clear_genre_ends = _clear_genre_ends(words, vocabulary)
     position = 0
     while position < len(words):
         mention, length = _longest_phrase(words, position, vocabulary)
         if (
             mention is not None
             and mention.kind != "concept"
-            and not (mention.kind == "genre" and names_genres)
+            and not (mention.kind == "genre" and clear_genre_ends and position not in clear_genre_ends)
             and not _used_as_name(words, position, length, mention, vocabulary, capitalized)
         ):
             mention, length = _longest_phrase(words, position, vocabulary, kinds=("concept",))
@@ -262,15 +333,16 @@ def _used_as_name(
     return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
 
 
-def _names_a_clear_genre(words: list[str], vocabulary: Vocabulary) -> bool:
-    """Whether the request names a genre that can only be a genre ("dance pop"): then its other genre words are
-    genres too ("pop but not dance pop")."""
+def _clear_genre_ends(words: list[str], vocabulary: Vocabulary) -> set[int]:
+    """Where the genres that can only be genres ("dance pop") end. When a request names one, its other genre words
+    are genres too ("pop but not dance pop"), except one right after it ("big room house": house is part of it)."""
+    ends = set()
     for start in range(len(words)):
         for length in range(2, min(vocabulary.longest, len(words) - start) + 1):
             mention = vocabulary.phrases.get(tuple(words[start : start + length]))
             if mention is not None and mention.kind == "genre":
-                return True
-    return False
+                ends.add(start + length)
+    return ends
 
 
 def _may_be_a_typo(word: str, vocabulary: Vocabulary) -> bool:
@@ -278,7 +350,27 @@ def _may_be_a_typo(word: str, vocabulary: Vocabulary) -> bool:
     lists = vocabulary.words
     if len(word) < 5 or word.isdigit() or word in lists.never_corrected or word in lists.stopwords:
         return False
-    return word not in vocabulary.known_words and word not in lists.negators and word not in lists.follow_up_filler
+    if word in lists.negators or word in lists.follow_up_filler:
+        return False
+    return not _is_english(word, vocabulary.known_words)
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "est", "ly", "y", "ies", "ied", "ness", "ful")
+
+
+def _is_english(word: str, known: frozenset[str]) -> bool:
+    """Whether ``word`` is an everyday word or one of its inflections ("scrubbing": scrub, "trains": train)."""
+    if not known or word in known:
+        return bool(known)
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            stems = {stem, stem + "e", stem + "y"}
+            if len(stem) > 3 and stem[-1] == stem[-2]:
+                stems.add(stem[:-1])  # scrubbing -> scrubb -> scrub
+            if stems & known:
+                return True
+    return False
 
 
 def _follows(words: list[str], position: int, markers: tuple[tuple[str, ...], ...]) -> bool:

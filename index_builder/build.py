@@ -30,6 +30,7 @@ from index_builder.index_store import (
 )
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
+from index_builder.text_checks import TextRepairs
 from index_builder.vector_index import plan_for
 from index_builder.vector_store import StoreTarget, VectorStore
 
@@ -59,7 +60,12 @@ def describe_catalogue(
 
     The catalogue is read within the limits ``settings`` set (``max_catalogue_rows`` and the others).
     """
-    catalogue = load_catalogue(settings.catalogue_path, column_map, CatalogueLimits.from_settings(settings))
+    catalogue = load_catalogue(
+        settings.catalogue_path,
+        column_map,
+        CatalogueLimits.from_settings(settings),
+        TextRepairs.from_file(settings.text_repairs_path),
+    )
     spec = load_bucket_spec(settings.feature_words_path)
     scheme = fit_buckets(spec, catalogue.songs, previous)
     template = SongTemplate.from_file(settings.template_path, known_variables(set(spec)))
@@ -75,7 +81,7 @@ def current_key(settings: Settings, encoder: Encoder, column_map: Mapping[str, s
     return IndexKey(
         model_name=encoder.model_name,
         model_sha256=encoder.weights_sha256,
-        catalogue_sha256=_sha256_file(Path(settings.catalogue_path)),
+        catalogue_sha256=_catalogue_sha256(settings),
         template_sha256=_sha256_file(settings.template_path),
         feature_words_sha256=_sha256_file(settings.feature_words_path),
         column_map_sha256=hashlib.sha256(json.dumps(dict(column_map or {}), sort_keys=True).encode()).hexdigest(),
@@ -241,6 +247,16 @@ def _previous_scheme(target: StoreTarget, settings: Settings) -> BucketScheme | 
     except IndexMismatch:
         return None
     return None if scheme_problems(scheme, load_bucket_spec(settings.feature_words_path)) else scheme
+
+
+def _catalogue_sha256(settings: Settings) -> str:
+    """The catalogue file's sha256; with a repairs table, the sha256 of both files' hashes, so editing the table
+    rebuilds the index whose titles it changes."""
+    catalogue = _sha256_file(Path(settings.catalogue_path))
+    repairs = _sha256_file(Path(settings.text_repairs_path))
+    if repairs == "missing":
+        return catalogue
+    return hashlib.sha256(f"{catalogue}\n{repairs}".encode()).hexdigest()
 
 
 def _sha256_file(path: Path) -> str:

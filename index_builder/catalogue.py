@@ -25,10 +25,19 @@ from index_builder.schema import (
     normalize_header,
 )
 from index_builder.settings import Settings
+from index_builder.text_checks import (
+    LOST_CHARACTER,
+    MARKS,
+    SPREADSHEET_DATE,
+    UNBALANCED,
+    TextRepairs,
+    text_marks,
+    tidy_whitespace,
+)
 
 __all__ = ["Catalogue", "CatalogueLimits", "LoadReport", "load_catalogue", "map_columns", "normalize_catalogue"]
 
-TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year")
+TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year", "location")
 """Fields read as text; each is cut to ``max_field_chars`` on load."""
 
 _VALID_RANGES: dict[str, tuple[float, float]] = {
@@ -69,23 +78,29 @@ class Catalogue:
 
 
 def load_catalogue(
-    path: Path | str, column_map: Mapping[str, str] | None = None, limits: CatalogueLimits | None = None
+    path: Path | str,
+    column_map: Mapping[str, str] | None = None,
+    limits: CatalogueLimits | None = None,
+    repairs: TextRepairs | None = None,
 ) -> Catalogue:
     """Read ``path`` (.csv or .csv.gz), detect its schema and return the cleaned catalogue.
 
     ``column_map`` maps internal field names (``title``, ``energy``, ...) to source column names, for schemas
     the aliases do not cover. ``limits`` bound what is read (default: the ``Settings`` defaults, 1 GiB of text,
-    two million rows, 1,000 columns, fields cut to 1,000 characters). Raises CatalogueError naming the problem when
-    the file cannot be used or passes a limit.
+    two million rows, 1,000 columns, fields cut to 1,000 characters). ``repairs`` are exact title repairs (default:
+    the table ``Settings.text_repairs_path`` names, ``data/text_repairs.csv``). Raises CatalogueError naming the
+    problem when the file cannot be used or passes a limit.
     """
     path = Path(path)
     if not path.is_file():
         raise CatalogueError(f"Catalogue file not found: {path}")
     limits = limits or CatalogueLimits.from_settings(Settings())
+    if repairs is None:
+        repairs = TextRepairs.from_file(Settings().text_repairs_path)
     report = LoadReport(source=path.name)
     frame = read_catalogue_csv(path, limits, report.notes)
     _note_repeated_headers(frame, report)
-    songs = normalize_catalogue(frame, report, column_map, limits.max_field_chars)
+    songs = normalize_catalogue(frame, report, column_map, limits.max_field_chars, repairs)
     return Catalogue(songs=songs, sha256=sha256_of_file(path), report=report)
 
 
@@ -130,10 +145,12 @@ def normalize_catalogue(
     report: LoadReport,
     column_map: Mapping[str, str] | None = None,
     max_field_chars: int | None = None,
+    repairs: TextRepairs | None = None,
 ) -> pd.DataFrame:
     """Turn a raw string DataFrame of any supported schema into the internal songs table.
 
-    With ``max_field_chars``, longer text fields are cut to that length and the report says how many.
+    With ``max_field_chars``, longer text fields are cut to that length and the report says how many. Titles
+    listed in ``repairs`` are repaired; damage left in titles and artists is named in the report.
     """
     report.rows_read = len(frame)
     mapping = map_columns(list(frame.columns), column_map)
@@ -150,6 +167,9 @@ def normalize_catalogue(
             songs[name] = ""
     songs["artist"] = songs["artist"].str.replace(r"\s*;\s*", ", ", regex=True)
     _repair_text(songs, report)
+    _tidy_whitespace(songs, report)
+    _repair_titles(songs, repairs or TextRepairs({}), report)
+    _note_marks(songs, report)
 
     blank = (songs["title"] == "") | (songs["artist"] == "")
     if blank.any():
@@ -166,6 +186,7 @@ def normalize_catalogue(
     _mark_placeholders(songs, report)
     _blank_out_of_range(songs, report)
 
+    songs["location"] = _locations(frame, mapping, songs.index, report)
     source_ids = frame.loc[songs.index, mapping["song_id"]].astype(str).str.strip() if "song_id" in mapping else None
     songs = _deduplicate(songs, source_ids, report)
     missing_optional = [name for name in NUMERIC_FEATURES if name not in mapping]
@@ -223,6 +244,79 @@ def _repair_text(songs: pd.DataFrame, report: LoadReport) -> None:
         songs[name] = fixed
     if repaired:
         report.notes.append(f"repaired garbled characters (mojibake) in {repaired} fields")
+
+
+def _tidy_whitespace(songs: pd.DataFrame, report: LoadReport) -> None:
+    """Runs of spaces, tabs or line breaks inside a title, artist or genre become one space."""
+    tidied = 0
+    for name in ("title", "artist", "genre"):
+        fixed = songs[name].map(tidy_whitespace)
+        tidied += int((fixed != songs[name]).sum())
+        songs[name] = fixed
+    if tidied:
+        report.notes.append(f"tidied stray whitespace (doubled spaces, tabs, line breaks) in {tidied} fields")
+
+
+def _repair_titles(songs: pd.DataFrame, repairs: TextRepairs, report: LoadReport) -> None:
+    """Titles the repairs table lists for this artist become the title it gives."""
+    listed = songs["title"].isin({title for _, title in repairs.titles})
+    if not listed.any():
+        return
+    rows = songs[listed]
+    fixed = pd.Series(
+        [repairs.title(artist, title) for artist, title in zip(rows["artist"], rows["title"], strict=True)],
+        index=rows.index,
+        dtype=object,
+    )
+    changed = fixed != rows["title"]
+    if changed.any():
+        example = f"'{rows['title'][changed].iloc[0]}' -> '{fixed[changed].iloc[0]}'"
+        count = int(changed.sum())
+        report.notes.append(f"repaired {count} damaged title(s) listed in {repairs.source}, e.g. {example}")
+        songs.loc[fixed.index, "title"] = fixed
+
+
+MAX_MARKED_EXAMPLES = 3
+"""The most damaged titles or artists a load-report warning quotes."""
+_MARK_MEANINGS = {
+    LOST_CHARACTER: "may have lost a character (a ? where a letter or bracket was)",
+    SPREADSHEET_DATE: "look like a date a spreadsheet made, not a name (7/11 saved as 43776)",
+    UNBALANCED: "have an unclosed bracket or quote",
+}
+_MAY_BE_MARKED = r'[?"()\[\]{}“”]|^[\d/.:T -]+$'
+"""Texts without any of these characters carry no mark; only the others are checked one by one."""
+
+
+def _note_marks(songs: pd.DataFrame, report: LoadReport) -> None:
+    """Warn about titles and artists that still look damaged, quoting a few, so people can check the file."""
+    found: dict[str, list[str]] = {mark: [] for mark in MARKS}
+    suspects = songs["title"].str.contains(_MAY_BE_MARKED) | songs["artist"].str.contains(_MAY_BE_MARKED)
+    for artist, title in zip(songs["artist"][suspects], songs["title"][suspects], strict=True):
+        for mark in text_marks(title):
+            found[mark].append(f"'{_clip(title)}' by {_clip(artist)}")
+        for mark in text_marks(artist):
+            found[mark].append(f"artist '{_clip(artist)}'")
+    for mark, where in found.items():
+        if where:
+            shown = "; ".join(where[:MAX_MARKED_EXAMPLES]) + (" ..." if len(where) > MAX_MARKED_EXAMPLES else "")
+            report.notes.append(f"warning: {len(where)} title(s) or artist(s) {_MARK_MEANINGS[mark]}: {shown}")
+
+
+def _locations(frame: pd.DataFrame, mapping: dict[str, str], rows: pd.Index, report: LoadReport) -> pd.Series:
+    """Each song's file path or URL (for playlists) from a ``location``/``path``/``file`` column; "" where none."""
+    if "location" not in mapping:
+        return pd.Series("", index=rows, dtype=object)
+    values = frame.loc[rows, mapping["location"]].fillna("").astype(str).str.strip()
+    unusable = values.str.contains(r"[\r\n]") | values.str.startswith("#")
+    if unusable.any():
+        report.notes.append(
+            f"{int(unusable.sum())} value(s) of '{mapping['location']}' hold a line break or start with # and cannot "
+            "be a playlist entry; those songs are exported by name only"
+        )
+        values = values.where(~unusable, "")
+    known = int((values != "").sum())
+    report.notes.append(f"{known} of {len(values)} songs have a file location ('{mapping['location']}') for playlists")
+    return values
 
 
 def _parse_years(values: pd.Series) -> pd.Series:

@@ -134,12 +134,19 @@ class Encoder:
         return sorted(range(len(texts)), key=lambda i: lengths[i], reverse=True)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One normalized query vector; repeated texts come from the cache without a model call."""
-        return self.encode_queries([text])[0]
+        """One normalized query vector (read-only); repeated texts come from the cache without a model call."""
+        return self._vectors_of([text])[text]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Normalized query vectors, one row per text: cached texts run no model, the rest run in one batch (one
         model call) and join the cache."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._vectors_of(texts)
+        return np.stack([vectors[text] for text in texts])
+
+    def _vectors_of(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each text's cached vector, embedding the missing ones in one batch."""
         vectors: dict[str, np.ndarray] = {}
         with self._cache_lock:
             for text in texts:
@@ -152,14 +159,13 @@ class Encoder:
             embedded = self._query_backend().embed(missing, len(missing))
             with self._cache_lock:
                 self.model_calls += 1
-                for text, vector in zip(missing, embedded, strict=True):
+                for text, row in zip(missing, embedded, strict=True):
+                    vector = np.array(row, dtype=np.float32)  # its own buffer, read-only
                     vector.setflags(write=False)
                     vectors[text] = self._query_cache[text] = vector
                 while len(self._query_cache) > self._query_cache_size:
                     self._query_cache.popitem(last=False)
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([vectors[text] for text in texts])
+        return vectors
 
     def encode_phrases(self, phrases: Sequence[str]) -> np.ndarray:
         """Short texts compared with queries (the feature words), embedded the way queries are."""

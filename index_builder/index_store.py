@@ -75,7 +75,7 @@ class IndexKey:
         labels = {
             "model_sha256": "model weights",
             "model_name": "model",
-            "catalogue_sha256": "catalogue file",
+            "catalogue_sha256": "catalogue file (or its repairs table)",
             "template_sha256": "song template (prompts/song_description.txt)",
             "feature_words_sha256": "feature thresholds (prompts/feature_words.toml)",
             "column_map_sha256": "column mapping",

@@ -34,9 +34,20 @@ import pyarrow as pa
 from index_builder.buckets import BucketScheme
 from index_builder.errors import IndexMismatch, StoreUnavailable
 from index_builder.index_store import IndexKey, checked_scheme, song_ids_sha256
+from index_builder.schema import NUMERIC_FEATURES
 from index_builder.song_fields import credited_artists
 from index_builder.vector_index import METRIC, ivf_lists, normalized, usable_rows
-from index_builder.vector_store import AllOf, CreditsAny, FeatureIn, GenreIn, Not, RowsIn, Where, YearBetween
+from index_builder.vector_store import (
+    AllOf,
+    CreditsAny,
+    FeatureBetween,
+    FeatureIn,
+    GenreIn,
+    Not,
+    RowsIn,
+    Where,
+    YearBetween,
+)
 
 FORMAT_VERSION = 1
 """Version of the collection layout and of the manifest stored with it."""
@@ -194,6 +205,15 @@ def filter_expression(where: Where | None, features: frozenset[str] | set[str] =
             raise ValueError(f"The collection has no field {where.feature!r} to filter on.")
         ranges = [_range_expression(where.feature, low, high) for low, high in where.ranges]
         return "(" + " or ".join(ranges) + ")" if ranges else _FALSE
+    if isinstance(where, FeatureBetween):
+        if where.feature not in features:
+            raise ValueError(f"The collection has no field {where.feature!r} to filter on.")
+        parts = [f"{where.feature} is not null"]
+        if where.low is not None:
+            parts.append(f"{where.feature} >= {_number(where.low)}")
+        if where.high is not None:
+            parts.append(f"{where.feature} <= {_number(where.high)}")
+        return "(" + " and ".join(parts) + ")"
     if isinstance(where, RowsIn):
         return f"row in [{', '.join(str(int(r)) for r in where.rows)}]" if where.rows else _FALSE
     if isinstance(where, Not):
@@ -554,7 +574,8 @@ class MilvusCollection:
         self._refuse_foreign_collection()
         self._drop_leftovers()
         plan = self.plan_for(len(songs))
-        features = tuple(name for name in scheme.features if name in songs)
+        # Every numeric feature, bucketed or not: requests filter on words (buckets) and on ranges of raw values.
+        features = tuple(dict.fromkeys(n for n in (*scheme.features, *NUMERIC_FEATURES) if n in songs))
         clash = set(features) & set(_FIELDS)
         if clash:
             raise ValueError(f"Feature names {sorted(clash)} clash with the collection's own fields")

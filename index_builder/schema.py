@@ -16,8 +16,9 @@ NUMERIC_FEATURES = (*AUDIO_FEATURES, "popularity")
 
 MIN_AUDIO_FEATURES = 3
 
-SONG_COLUMNS = ("song_id", "title", "artist", "genre", "year", "chart_years", *NUMERIC_FEATURES)
-"""Column order of the internal songs table."""
+SONG_COLUMNS = ("song_id", "title", "artist", "genre", "year", "chart_years", *NUMERIC_FEATURES, "location")
+"""Column order of the internal songs table. ``location`` is where a player finds the song (a file path or URL
+from a local library's catalogue); empty when the catalogue has none."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ ALIASES: tuple[ColumnAliases, ...] = (
     ColumnAliases("speechiness", ("speechiness", "spch")),
     ColumnAliases("instrumentalness", ("instrumentalness",)),
     ColumnAliases("popularity", ("popularity", "track_popularity", "pop")),
+    ColumnAliases("location", ("location", "path", "file", "file_path", "filepath", "filename", "file_name")),
 )
 
 REQUIRED_FIELDS = ("title", "artist")

@@ -66,6 +66,10 @@ class Settings:
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     """The song template and the feature-word thresholds."""
 
+    text_repairs_path: Path = PROJECT_ROOT / "data" / "text_repairs.csv"
+    """Exact title repairs (artist, title as read, title, why) applied to every catalogue on load: the bundled
+    catalogue's lost characters and spreadsheet date, each with its evidence in ``data/README.md``."""
+
     encoder: str = "fast"
     """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, queries
     through an ONNX export of the same model) or ``plain`` (sentence-transformers float32 for both).
@@ -141,7 +145,7 @@ class Settings:
     P@10 0.836 / 0.897 at 0.15, 0.865 / 0.913 at 0.3, 0.886 / 0.913 at 0.5, 0.893 / 0.913 at 0.8; above 0.5 the
     request's own words count for little against the features."""
 
-    concept_match_threshold: float = 0.72
+    concept_match_threshold: float = 0.7
     """The open vocabulary: a request word (or word pair) no phrase covers is read as the concept whose examples
     it is closest to when their cosine similarity reaches this (all-mpnet-base-v2, query embeddings)."""
 
@@ -200,6 +204,40 @@ class Settings:
 
     radar_high_percentile: float = 98.0
     """...and ends at this one."""
+
+    max_history_turns: int = 10
+    """A history sent to ``/chat`` that differs from the session's is replayed from at most this many of its latest
+    user messages; each replayed message is a search (30 of 499 characters took 13-19 s on 2 busy cores)."""
+
+    max_history_chars: int = 2000
+    """...and from at most this many characters of them, the latest first. The reply says when turns were left out."""
+
+    max_argument_items: int = 50
+    """The most names one API argument (``genres``, ``artists``, ...) may list; each is matched against the
+    catalogue's names."""
+
+    max_request_bytes: int = 1_048_576
+    """Request bodies larger than this (1 MiB) are refused with 413 before they are read; uploads have their own
+    limit (50 MB)."""
+
+    export_max_age_s: int = 3600
+    """Export files, and whatever else the app left in Gradio's cache, are deleted once this old (seconds); a
+    session's exports go sooner, with the session."""
+
+    cache_sweep_s: int = 300
+    """How often (seconds) files older than ``export_max_age_s`` are looked for and deleted."""
+
+    login_free_failures: int = 5
+    """Failed logins a client address may make before it has to wait."""
+
+    login_lockout_s: float = 2.0
+    """The wait after the first failure past the free ones; it doubles with each further failure."""
+
+    login_max_lockout_s: float = 300.0
+    """The longest wait a client address is given after failed logins."""
+
+    login_tracked_clients: int = 10_000
+    """Client addresses whose failed logins are remembered; the least recently seen are forgotten first."""
 
     @property
     def resolved_index_dir(self) -> Path:

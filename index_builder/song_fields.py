@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 
 def credited_artists(artist: str, title: str) -> frozenset[str]:
-    """Lower-cased artist names credited on a song: the artist field plus ``feat.``/``with`` guests in the title."""
-    names = {a.strip().casefold() for a in re.split(r",|&| x | and ", artist) if a.strip()}
-    names.add(artist.strip().casefold())
+    """Artist names credited on a song (as ``credit_name`` writes them): the artist field plus ``feat.``/``with``
+    guests in the title."""
+    names = {credit_name(a) for a in re.split(r",|&| x | and ", artist) if a.strip()}
+    names.add(credit_name(artist))
     for guests in re.findall(r"[(\[](?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)", title, flags=re.IGNORECASE):
-        names.update(g.strip().casefold() for g in re.split(r",|&| and ", guests) if g.strip())
+        names.update(credit_name(g) for g in re.split(r",|&| and ", guests) if g.strip())
     return frozenset(names)
+
+
+def credit_name(name: str) -> str:
+    """An artist name for comparing credits: lower case, accents dropped (a title's ``feat. Beyoncé`` credits the
+    artist column's ``Beyonce``)."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -55,6 +55,16 @@ class FeatureIn:
 
 
 @dataclass(frozen=True)
+class FeatureBetween:
+    """The song's ``feature`` value lies in ``low``-``high``, inclusive (None: open); a song without a value never
+    passes ("between 100 and 120 BPM", "faster than the last answer")."""
+
+    feature: str
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
 class RowsIn:
     """The song's row is one of ``rows``."""
 
@@ -75,7 +85,7 @@ class AllOf:
     conditions: tuple[Where, ...]
 
 
-Where = YearBetween | GenreIn | CreditsAny | FeatureIn | RowsIn | Not | AllOf
+Where = YearBetween | GenreIn | CreditsAny | FeatureIn | FeatureBetween | RowsIn | Not | AllOf
 """A filter a store can push down."""
 
 

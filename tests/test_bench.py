@@ -89,3 +89,17 @@ def test_smoke_bench_fills_every_table(tmp_path, encoder):
     for title, _ in report.sections():
         assert f"## {title}" in markdown
     assert "nan" not in markdown and "test machine" in markdown
+
+
+def test_hostile_bench_history_and_disk_count(tmp_path):
+    from bench.hostile import disk_usage, long_history
+
+    history = long_history(salt="t")
+    turns = [m["content"] for m in history if m["role"] == "user"]
+    assert len(turns) == 30 and {len(t) for t in turns} == {499} and len(set(turns)) == 30
+    folder = tmp_path / "moodring-export-x"
+    folder.mkdir()
+    (folder / "a.csv").write_text("12345", encoding="utf-8")
+    (tmp_path / "other.csv").write_text("1", encoding="utf-8")
+    assert disk_usage([tmp_path], "moodring-export-*") == (1, 5)
+    assert disk_usage([tmp_path]) == (2, 6)

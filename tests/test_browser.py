@@ -1,13 +1,16 @@
 """A person's view: headless Chromium (Debian's package, driven by Playwright) chats with the app.
 
-The page may only reach the app itself; every other request is refused, so nothing leaves the machine. The
-screenshot lands in ``test-artifacts/chat.png``. Without Chromium the test fails under CI (``.ci/run`` installs
-it) and is skipped elsewhere.
+The page may only reach the app itself; every other request is refused, so nothing leaves the machine. Screenshots
+land in ``test-artifacts/`` (``chat.png``; ``phone.png``, ``desktop.png`` and their ``-taste`` views). At a phone's
+size and a desktop's, axe-core (bundled in ``axe-playwright-python``) checks the page as it opens, with an answer
+and with the taste chart, and no serious or critical violation may be left. Without Chromium the tests fail under
+CI (``.ci/run`` installs it) and are skipped elsewhere.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -16,7 +19,7 @@ import pytest
 
 import app as moodring_app
 from index_builder.settings import PROJECT_ROOT
-from tests.helpers import SPOTIFY_HEADER, SPOTIFY_ROWS, write_csv
+from tests.helpers import SPOTIFY_HEADER, SPOTIFY_ROWS, free_port, write_csv
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,6 +32,10 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 REPLY_WAIT_MS = 120_000
+SIZES = {"phone": (390, 844), "desktop": (1400, 900)}
+"""Viewports: a common phone (CSS pixels) and a laptop window."""
+MIN_CONTRAST = 4.5
+"""WCAG AA for normal text."""
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +126,12 @@ def test_example_upload_error_and_start_over_in_a_browser(page, refused, tmp_pat
     bad = tmp_path / "bad.csv"
     bad.write_text("label,energy\nx,0.1\n", encoding="utf-8")
     page.locator("#catalogue input[type=file]").set_input_files(str(bad))
-    error = page.locator("#chat .bot", has_text="I could not use bad.csv")
+    error = page.locator("#chat [data-testid=bot]", has_text="I could not use bad.csv")
     error.first.wait_for(timeout=REPLY_WAIT_MS)
     assert "missing required column(s): title, artist" in error.first.inner_text()
+    assert "Looking for" not in error.first.inner_text()  # its own message, not added to the answer's bubble
+    answer = page.locator("#chat [data-testid=bot]", has_text="Looking for")
+    assert answer.count() == 1 and "could not use" not in answer.first.inner_text()
     assert "Traceback" not in page.locator("#chat").inner_text()
 
     page.get_by_role("button", name="Start over").click()
@@ -144,4 +154,201 @@ def test_discover_tab_follows_an_uploaded_catalogue(page, refused, tmp_path):
     assert "Shape of You" not in listed and "edm" in listed  # the upload's songs, not the bundled ones
     page.get_by_label("Genres (any of)").click()
     assert page.get_by_role("option", name="folk (1)").is_visible()  # the choices follow the upload too
+    assert refused == [], f"the page tried to reach outside the app: {refused}"
+
+
+@pytest.fixture(scope="module")
+def hostile_served(hostile_engine):
+    """The app over the catalogue whose titles, artists and genres carry markup, formulas and links."""
+    app = moodring_app.create_app(hostile_engine)
+    url = moodring_app.launch(app, port=free_port(), block=False)
+    yield url.rstrip("/")
+    app.close()
+
+
+def test_catalogue_markup_formulas_and_links_show_as_text(browser, hostile_served):
+    context = browser.new_context(viewport={"width": 1280, "height": 1400})
+    page = _local_only(context.new_page(), hostile_served)
+    page.goto(hostile_served)
+    box = page.locator("#message textarea")
+    box.fill("songs for a road trip")
+    box.press("Enter")
+    page.locator("#chat .bot", has_text="Looking for").first.wait_for(timeout=REPLY_WAIT_MS)
+    box.fill(r"why $$\color{red}{\Huge Y}$$ https://evil.example www.evil.example a@b.co")
+    box.press("Enter")
+    page.locator("#chat .bot", has_text="I did not show").first.wait_for(timeout=REPLY_WAIT_MS)
+    page.wait_for_timeout(1000)  # KaTeX renders after the Markdown
+    messages = page.locator("#chat .bot .message-content")
+    for tag in (".katex", "a", "svg", "rect", "img"):
+        assert messages.locator(tag).count() == 0, tag
+    listing = messages.first.inner_text()
+    assert r"$$\color{red}{\Huge X}$$" in listing and "Line one 2. injected item - another" in listing
+    assert "Visit https://evil.example/path or www.evil.example now" in listing
+    assert "https://evil.example www.evil.example a@b.co" in messages.last.inner_text()
+    context.close()
+
+
+def test_an_upload_is_not_readable_by_another_user(browser, bundled_engine, tmp_path):
+    import httpx
+
+    from tests.helpers import spotify_catalogue
+
+    app = moodring_app.create_app(bundled_engine)
+    url = moodring_app.launch(app, port=free_port(), auth=("moodring", "s3cret"), block=False).rstrip("/")
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
+        assert context.request.post(f"{url}/login", form={"username": "moodring", "password": "s3cret"}).ok
+        page = _local_only(context.new_page(), url)
+        page.goto(url)
+        with page.expect_response(lambda r: r.request.method == "POST" and "/gradio_api/upload" in r.url) as uploaded:
+            page.locator("#catalogue input[type=file]").set_input_files(str(spotify_catalogue(tmp_path, "mine.csv")))
+        path = uploaded.value.json()[0]
+        page.locator("#chat .bot", has_text="Now searching mine.csv").first.wait_for(timeout=REPLY_WAIT_MS)
+
+        with httpx.Client(base_url=url, timeout=30) as other:  # another person, logged in with their own session
+            assert other.post("/login", data={"username": "moodring", "password": "s3cret"}).status_code == 200
+            assert other.get(f"/gradio_api/file={path}").status_code in (403, 404)
+        assert not Path(path).exists()
+
+        box = page.locator("#message textarea")  # the uploader still searches their own catalogue
+        box.fill("quiet acoustic songs")
+        box.press("Enter")
+        page.locator("#chat .bot", has_text="Quiet Rain").first.wait_for(timeout=REPLY_WAIT_MS)
+        context.close()
+    finally:
+        app.close()
+
+
+def _local_only(page, base: str):
+    """``page``, allowed to reach only the app at ``base``."""
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+    return page
+
+
+# ---- phones, keyboards and screen readers ----------------------------------------------------------------------
+
+
+def _serious_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+_COLOURS_OF = """([element, pseudo]) => {
+    const colour = getComputedStyle(element, pseudo).color;
+    let node = element, background = "rgba(0, 0, 0, 0)";
+    while (node && /rgba\\(.*, 0\\)$|transparent/.test(background)) {
+        background = getComputedStyle(node).backgroundColor;
+        node = node.parentElement;
+    }
+    return [colour, /rgba\\(.*, 0\\)$|transparent/.test(background) ? "rgb(255, 255, 255)" : background];
+}"""
+
+
+def _contrast(page, locator, pseudo: str | None = None) -> float:
+    """WCAG contrast ratio of an element's text (or its ``::placeholder``) against the background behind it."""
+    colour, background = locator.evaluate("(element, pseudo) => (" + _COLOURS_OF + ")([element, pseudo])", pseudo)
+
+    def luminance(css: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"[\d.]+", css)[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture(params=sorted(SIZES))
+def sized_page(request, browser, served, refused):
+    """A fresh page at a phone's or a desktop's size that may reach only the app; yields (size name, page)."""
+    width, height = SIZES[request.param]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.route("**/*", lambda route: _only_the_app(route, served, refused))
+    page.goto(served)
+    page.locator("#message textarea").wait_for(timeout=REPLY_WAIT_MS)
+    page.wait_for_timeout(500)  # let the layout settle before measuring
+    yield request.param, page
+    context.close()
+
+
+def _only_the_app(route, served: str, refused: list[str]) -> None:
+    if route.request.url.startswith(served):
+        route.continue_()
+    else:
+        refused.append(route.request.url)
+        route.abort()
+
+
+def test_the_page_works_on_a_phone_and_a_desktop(sized_page, refused):
+    size, page = sized_page
+    width, height = SIZES[size]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{size}.png"))
+
+    # Where things are as the page opens.
+    box = page.get_by_role("textbox", name="Message to Moodring")  # labelled, not "Textbox"
+    assert box.bounding_box()["y"] + box.bounding_box()["height"] <= height, "the message box is below the fold"
+    send = page.get_by_role("button", name="Send")
+    assert send.is_visible()
+    if size == "desktop":
+        examples = page.locator("#examples button").all()
+        assert len(examples) == 5
+        for example in examples:
+            bottom = example.bounding_box()["y"] + example.bounding_box()["height"]
+            assert bottom <= height, f"the example '{example.inner_text()}' is below the fold"
+    assert _serious_violations(page) == []
+
+    # A keyboard user sees where they type; the text people read meets 4.5:1.
+    box.focus()
+    ring = box.evaluate("e => [getComputedStyle(e).outlineStyle, parseFloat(getComputedStyle(e).outlineWidth)]")
+    assert ring[0] != "none" and ring[1] >= 2, f"no visible focus ring: {ring}"
+    assert _contrast(page, box, "::placeholder") >= MIN_CONTRAST
+    assert _contrast(page, page.get_by_role("tab", name="Chat")) >= MIN_CONTRAST  # the selected (orange) tab
+
+    # An answer, read by a screen reader as its text.
+    box.fill("give me 3 calm acoustic songs")
+    box.press("Enter")
+    answer = page.locator("#chat [data-testid=bot]", has_text="Looking for").first
+    answer.wait_for(timeout=REPLY_WAIT_MS)
+    page.wait_for_timeout(300)
+    label = answer.get_attribute("aria-label")
+    assert label.startswith("Moodring: Looking for:") and "**" not in label  # the text, not its Markdown
+    assert _serious_violations(page) == []
+
+    # Discover: every sub-tab in sight, and a readable chart with words for those who cannot see it.
+    page.get_by_role("tab", name="Discover").click()
+    for name in ("Moods", "More like this", "Taste profile"):
+        assert page.get_by_role("tab", name=name).is_visible(), f"the {name} tab is hidden on the {size}"
+    page.get_by_role("tab", name="Taste profile").click()
+    liked = page.get_by_label("Songs you like")
+    for title in ("Jar of Hearts", "Someone Like You"):
+        liked.click()
+        liked.fill(title)
+        page.get_by_role("option", name=re.compile(f"^{title} - ")).first.click()
+    describe = page.get_by_role("button", name="Describe my taste")
+    assert _contrast(page, describe) >= MIN_CONTRAST  # white on the primary (orange) button
+    describe.click()
+    chart = page.locator("#taste-radar img")
+    chart.wait_for(timeout=REPLY_WAIT_MS)
+    assert chart.bounding_box()["width"] >= min(300, width - 60), "the chart is too small to read"
+    alt = chart.get_attribute("alt")
+    assert alt.startswith("Taste profile of 2 songs against the catalogue average: tempo ") and "undefined" not in alt
+    assert not page.locator("#taste-radar [data-testid=block-label]").is_visible()  # nothing over the chart's title
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"{size}-taste.png"))
+    assert _serious_violations(page) == []
+
+    # The export says what this catalogue can give: names, not a playlist that would play nothing.
+    page.get_by_text("Export these results").click()
+    assert "not a playable playlist" in page.locator("#export-note").inner_text()
+    assert not page.get_by_role("button", name="Download M3U playlist").is_visible()
+    assert page.get_by_role("button", name="Download CSV").is_visible()
     assert refused == [], f"the page tried to reach outside the app: {refused}"

@@ -12,7 +12,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from assistant.chat import ChatSession
-from assistant.discovery.export import parse_csv, parse_m3u, parse_text
+from assistant.discovery.export import parse_csv, parse_text
 from assistant.discovery_ui import API_NAMES, add_discovery_tabs
 
 RESULT_FIELDS = {
@@ -119,8 +119,8 @@ def test_export_endpoint_round_trips(api):
     expected = [(r["artist"], r["title"]) for r in answer["results"]]
     csv_path = api.predict("csv", answer, api_name="/export")
     assert [(r["artist"], r["title"]) for r in parse_csv(Path(csv_path).read_text(encoding="utf-8"))] == expected
-    m3u_path = api.predict("m3u", answer["results"], api_name="/export")
-    assert [(e["artist"], e["title"]) for e in parse_m3u(Path(m3u_path).read_text(encoding="utf-8"))] == expected
+    with pytest.raises(AppError, match="not a playable playlist"):
+        api.predict("m3u", answer["results"], api_name="/export")  # no file paths or Spotify ids in this catalogue
     txt_path = api.predict("txt", answer, api_name="/export")
     assert [(e["artist"], e["title"]) for e in parse_text(Path(txt_path).read_text(encoding="utf-8"))] == expected
     with pytest.raises(AppError, match="Export format"):
@@ -134,13 +134,16 @@ def _handler(app, name):
 
 def test_ui_handlers_fill_results_plot_and_exports(app):
     taste = _handler(app, "on_taste")
-    summary, figure, table, markdown, csv_path, m3u_path, text = taste(
+    summary, figure, table, markdown, csv_path, m3u_path, text, uris, folder = taste(
         ["Jar of Hearts - Christina Perri", "Tee Shirt - Soundtrack Version - Birdy"], None, 2010, 2019, 5, True, None
     )
-    assert "slow" in summary and figure.axes and len(table) >= 8
-    assert gr.Plot().postprocess(figure).type == "matplotlib"
-    assert markdown.count("\n") >= 4 and Path(csv_path).exists() and Path(m3u_path).exists()
+    assert "slow" in summary and len(table) >= 8
+    assert gr.Plot().postprocess(figure).type == "matplotlib" and figure.plot.startswith("data:image/")
+    assert figure.chart.startswith("Taste profile of 2 songs against the catalogue average: tempo ")  # the alt text
+    assert markdown.count("\n") >= 4 and Path(csv_path).exists()
+    assert m3u_path is None and uris == ""  # names only: no file paths or Spotify ids to play
     assert len(text.splitlines()) == 5
+    assert Path(csv_path).parent == folder  # the session's own export folder, handed back to its gr.State
     similar = _handler(app, "on_similar")
     message, *_ = similar("Tik Tak Toe", None, 2010, 2019, 5, True, None)
     assert "Did you mean" in message

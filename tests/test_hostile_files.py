@@ -82,3 +82,18 @@ def test_a_giant_non_numeric_value_is_named_briefly(tmp_path):
     with pytest.raises(CatalogueError, match="must be numeric") as refused:
         load_catalogue(write_csv(tmp_path / "giant.csv", SPOTIFY_HEADER, rows))
     assert len(str(refused.value)) < 200
+
+
+def test_an_uploaded_gzip_bomb_stops_while_streaming(bundled_engine, tmp_path):
+    from assistant.chat import ChatSession, open_catalogue
+
+    bomb = tmp_path / "bomb.csv.gz"
+    row = "t,a,50,2019,pop,0.5,0.5,-5,0.05,0.1,0.0,0.1,0.5,120,200000\n"
+    with gzip.open(bomb, "wt", encoding="utf-8") as handle:
+        handle.write("track_name,track_artist,track_popularity,year,playlist_genre,danceability,energy,loudness,")
+        handle.write("speechiness,acousticness,instrumentalness,liveness,valence,tempo,duration_ms\n")
+        for _ in range(20_000):  # 20,000 rows: over twice the upload's 5,000 songs, refused before parsing all
+            handle.write(row)
+    message, session = open_catalogue(bomb, [], ChatSession(), bundled_engine.settings, bundled_engine.encoder)
+    assert message.startswith("I could not use bomb.csv.gz") and session.engine is None
+    assert "rows" in message

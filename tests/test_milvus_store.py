@@ -89,6 +89,11 @@ def test_every_kind_of_condition_selects_what_its_mask_selects(stored):
             mask = view.word_mask(feature, chosen)
             where = view.word_where(feature, chosen)
             cases += [(mask, where), (~mask, Not(where))]  # "not" keeps songs without a value, as the mask does
+    for feature, low, high in (("tempo", 100, 120), ("popularity", None, 60.5), ("duration_s", 200.0, None)):
+        values = view.raw[feature].to_numpy()
+        with np.errstate(invalid="ignore"):
+            mask = (values >= (-np.inf if low is None else low)) & (values <= (np.inf if high is None else high))
+        cases += [(mask, view.range_where(feature, low, high)), (~mask, Not(view.range_where(feature, low, high)))]
     for expected, where in cases:
         assert np.array_equal(selected(index, where), expected), where
 
@@ -154,10 +159,12 @@ def test_hostile_values_are_matched_exactly(described, tmp_path):
     assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
 
 
-def test_songs_table_and_manifest_come_back_as_written(stored, described):
+def test_songs_table_and_manifest_come_back_as_written(stored, described, tmp_path):
     index, _, vectors = stored
     again = load_collection(index.uri, "songs", KEY)
-    pd.testing.assert_frame_equal(again.songs, described.songs.reset_index(drop=True))
+    parquet = tmp_path / "songs.parquet"  # the folder's songs table, as it reads back
+    described.songs.to_parquet(parquet, index=False)
+    pd.testing.assert_frame_equal(again.songs, pd.read_parquet(parquet))
     assert again.scheme.to_dict() == described.scheme.to_dict()
     assert again.manifest["store"] == "milvus" and again.manifest["song_count"] == len(described.songs)
     assert again.manifest["milvus_index_type"] == "FLAT" and again.pushes_down

@@ -167,3 +167,18 @@ def test_refine_lifts_an_exclusion_that_is_wanted_again(vocabulary):
     intent, _ = _refined(vocabulary, "party songs, not fast", "faster")
     assert [c.name for c in intent.concepts] == ["party", "fast"]
     assert intent.excluded_concepts == []
+
+
+@pytest.mark.parametrize(
+    ("text", "ranges"),
+    [
+        ("songs under 3 minutes", {"duration_s": (None, 180.0)}),
+        ("songs around 120 bpm", {"tempo": (112.0, 128.0)}),
+        ("90-100 bpm hip hop", {"tempo": (90.0, 100.0)}),
+        ("songs longer than 4.5 minutes", {"duration_s": (270.0, None)}),
+        ("3 minute songs at least 128 bpm", {"duration_s": (150.0, 210.0), "tempo": (128.0, None)}),
+        ("I have 2 minutes, play something happy", {}),
+    ],
+)
+def test_stated_tempos_and_lengths(vocabulary, text, ranges):
+    assert understand(text, vocabulary).ranges == ranges

@@ -36,7 +36,7 @@ def refine(
     # context ("workout" still says what the songs are for once "calmer" has replaced its energy).
     gone = [p for c in dropped if c.constraint for p in c.phrases] + dropped_names
     gone += [*change.excluded_artists, *change.excluded_genres]
-    content = _without_phrases(tokens(base.content_text), gone)
+    content = without_phrases(tokens(base.content_text), gone)
     content += [w for w in tokens(change.content_text) if w not in filler and w not in content]
     merged = QueryIntent(
         text="; ".join(t for t in (base.text, change.text) if t),
@@ -50,6 +50,7 @@ def refine(
         similar_artists=list(similar),
         year_min=year_min,
         year_max=year_max,
+        ranges={**base.ranges, **change.ranges},
         count=change.count if change.count is not None else base.count,
         corrections=list(change.corrections),
     )
@@ -75,7 +76,7 @@ def _union(first: Iterable, second: Iterable) -> list:
     return merged
 
 
-def _without_phrases(words: list[str], phrases: Iterable[str]) -> list[str]:
+def without_phrases(words: list[str], phrases: Iterable[str]) -> list[str]:
     """``words`` with every occurrence of each phrase (as a token sequence) cut out."""
     for phrase in phrases:
         key = tokens(phrase)

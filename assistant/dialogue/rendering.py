@@ -26,6 +26,12 @@ NUDGE = (
     "*more like #2*, *why #3*, or *start over* for something new."
 )
 
+NOT_ENGLISH = (
+    "That does not read as English to me. Songs are matched through English descriptions (the language model was "
+    "trained on English), so songs for those words would be a guess. Could you say it in English? For example "
+    "*sad songs to cry to*, *calm music for sleeping* or *songs for a party, nothing before 2015*."
+)
+
 
 def render_page(
     response: SearchResponse,

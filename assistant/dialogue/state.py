@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.relative import RelativeMove
 from assistant.results import SearchResult
 from assistant.understanding import QueryIntent
 
@@ -23,6 +24,9 @@ class DialogueState:
     like_labels: tuple[str, ...] = ()
     skip_ids: tuple[str, ...] = ()
     """Songs never shown for the current request: the examples of a "more like" request."""
+    moves: tuple[RelativeMove, ...] = ()
+    """Relative changes in force ("calmer": energy below 0.75), one per feature; every page keeps only songs
+    past them."""
     relaxed: str | None = None
     """The condition the current request had to drop to find anything, so later pages drop the same one."""
     answers: int = 0

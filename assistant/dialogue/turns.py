@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+from collections.abc import Sequence
 
+from assistant.dialogue.moves import moves_mask, plan_moves, relative_words, shift_notes
 from assistant.dialogue.reading import (
     THE_LIST,
     TITLE_SPLIT,
@@ -17,12 +19,14 @@ from assistant.dialogue.reading import (
     reference_number,
     years_relative,
 )
+from assistant.dialogue.references import missed_reference, named_part
 from assistant.dialogue.refining import refine
-from assistant.dialogue.rendering import HELP, NUDGE, render_page
+from assistant.dialogue.rendering import HELP, NOT_ENGLISH, NUDGE, render_page
 from assistant.dialogue.state import DialogueState
 from assistant.engine import SearchEngine, validate_query
+from assistant.escaping import escape_markdown
 from assistant.explain import explain_in_full
-from assistant.formatting import escape
+from assistant.language import english_check
 from assistant.results import SearchResult
 from assistant.titles import SongNotFound
 from assistant.understanding import QueryIntent
@@ -50,37 +54,45 @@ def respond(
             answer = _more_like(follow_up.target, text, state, engine, k)
             if answer is not None:
                 return answer
+        if not english_check(engine).read(text).english:
+            return _not_english(text, state, engine, k)
         return _request(text, state, engine, k)
     except MoodringError as error:
-        return escape(str(error)), state
+        return escape_markdown(str(error)), state
 
 
 # ---- the kinds of message -------------------------------------------------------------------------------------
 
 
-def _request(text: str, state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
-    """A refinement of the current request when the message reads like one, else a new request."""
+def _request(
+    text: str, state: DialogueState, engine: SearchEngine, k: int | None, notes: list[str] | None = None
+) -> tuple[str, DialogueState]:
+    """A refinement of the current request when the message reads like one, else a new request; ``notes`` head
+    the reply."""
     lists = engine.vocabulary.words
     if is_small_talk(text, lists):
         return (HELP, state) if state.intent is None else (NUDGE, state)
     if state.intent is None:
-        return _new_request(text, state, engine, k)
+        return _new_request(text, state, engine, k, notes)
     older, newer, without_years = years_relative(text)
+    asks = relative_words(engine.catalogue).read(without_years)
     change = engine.understand(without_years if (older or newer) else text)
-    if not (older or newer or is_refinement(text, change, lists)):
-        return _new_request(text, state, engine, k)
-    notes = []
+    if not (older or newer or asks or is_refinement(text, change, lists)):
+        return _new_request(text, state, engine, k, notes)
+    notes = list(notes or [])
+    shifts: list[tuple[str, float]] = []
     if older or newer:
         years = [r.year for r in state.last_page if r.year is not None]
         if years:
             middle = int(statistics.median(years))
+            shifts.append(("year", statistics.median(years)))
             if older:
                 change.year_min, change.year_max = None, middle - 1
             else:
                 change.year_min, change.year_max = middle + 1, None
         else:
             notes.append("The last answer had no release years, so 'older' and 'newer' cannot be applied.")
-    if is_empty(change, lists) and not (older or newer):
+    if is_empty(change, lists) and not (older or newer or asks):
         return NUDGE, state
     intent, dropped = refine(state.intent, change, lists.follow_up_filler)
     if change.year_max is not None and older:
@@ -89,15 +101,49 @@ def _request(text: str, state: DialogueState, engine: SearchEngine, k: int | Non
             intent.year_min = None
     elif change.year_min is not None and newer:
         intent.year_min, intent.year_max = change.year_min, None  # "newer" moves it up, past an earlier cap
+    size = _page_size(intent, k, state)
+    needed = size or engine.settings.top_k
+    plan = plan_moves(asks, intent, state, engine.catalogue, needed, engine.vocabulary.words.genre_families)
+    if plan.stuck is not None:
+        return plan.stuck, state
+    dropped = list(dict.fromkeys([*dropped, *plan.dropped]))
+    notes = [*plan.notes, *notes]
     notes.insert(0, "Changed the last request" + (f" (dropped {', '.join(dropped)})." if dropped else "."))
-    next_state = dataclasses.replace(state, intent=intent, shown=(), last_page=(), page=0, relaxed=None)
-    return _answer(next_state, engine, _page_size(intent, k, state), notes=notes)
+    next_state = dataclasses.replace(
+        state, intent=plan.intent, moves=plan.moves, shown=(), last_page=(), page=0, relaxed=None
+    )
+    return _answer(next_state, engine, size, notes=notes, shifts=[*shifts, *plan.shifts])
 
 
-def _new_request(text: str, state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
+def _new_request(
+    text: str, state: DialogueState, engine: SearchEngine, k: int | None, notes: list[str] | None = None
+) -> tuple[str, DialogueState]:
     intent = engine.understand(text)
     fresh = DialogueState(intent=intent, page_size=k, answers=state.answers)
-    return _answer(fresh, engine, _page_size(intent, k, fresh))
+    return _answer(fresh, engine, _page_size(intent, k, fresh), notes=notes)
+
+
+def _not_english(text: str, state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
+    """A request in another language: songs for the names and years in it, said to be only that, or, when it names
+    none, a request to say it in English (the model matches English descriptions, so the rest would be a guess)."""
+    read = engine.understand(text)
+    names = QueryIntent(
+        text=text,
+        genres=read.genres,
+        artists=read.artists,
+        similar_artists=read.similar_artists,
+        year_min=read.year_min,
+        year_max=read.year_max,
+        count=read.count,
+    )
+    if not (names.genres or names.artists or names.similar_artists or names.year_min or names.year_max):
+        return NOT_ENGLISH, state
+    note = (
+        "This does not read as English, and songs are matched by their English descriptions, so only the names and "
+        f"years were used ({names.describe()}). Say the rest in English for better songs."
+    )
+    fresh = DialogueState(intent=names, page_size=k, answers=state.answers)
+    return _answer(fresh, engine, _page_size(names, k, fresh), notes=[note])
 
 
 def _show_more(
@@ -111,7 +157,8 @@ def _show_more(
 def _more_like(
     target: str, text: str, state: DialogueState, engine: SearchEngine, k: int | None
 ) -> tuple[str, DialogueState] | None:
-    """Songs that sound like the one named; None when the target names no song (then the message is a request)."""
+    """Songs that sound like the one named; None when the target describes a sound or names an artist (then the
+    message is a request). A list number or a title that is not there is answered as such (``references.py``)."""
     words = normalized(target).split(" ", 1)
     if words[0] in THE_LIST and state.last_page:
         seeds = state.last_page[: engine.settings.like_list_seeds]
@@ -119,7 +166,13 @@ def _more_like(
     else:
         found = _find_song(target, state, engine, whole_catalogue=True)
         if found is None:
-            return None
+            understood = engine.understand(named_part(target))
+            miss = missed_reference(target, text, state, engine.catalogue, understood)
+            if miss is None:
+                return None
+            if miss.reply is not None:
+                return miss.reply, state
+            return _request(text, state, engine, k, notes=[miss.note] if miss.note else None)
         row, rest = found
         like_ids, label = (
             (engine.catalogue.song_ids[row],),
@@ -142,6 +195,7 @@ def _more_like(
         like_ids=like_ids,
         like_labels=(label,),
         skip_ids=(*(state.skip_ids if from_list else ()), *like_ids),
+        moves=state.moves if from_list else (),
         answers=state.answers,
     )
     return _answer(like_state, engine, _page_size(intent, k, state), notes=notes)
@@ -162,7 +216,7 @@ def _why(target: str, state: DialogueState, engine: SearchEngine) -> str:
         return f"There is no #{number} in this list; it runs from #1 to #{state.shown[-1].rank}."
     found = _find_song(target, state, engine, whole_catalogue=False)
     if found is None:
-        return f"I did not show a song called '{escape(target)}'. Say *why #N* with its number in the list."
+        return f"I did not show a song called '{escape_markdown(target)}'. Say *why #N* with its number in the list."
     song_id = engine.catalogue.song_ids[found[0]]
     result = next(r for r in state.shown if r.song_id == song_id)
     return _explain(result, state, engine)
@@ -172,21 +226,40 @@ def _explain(result: SearchResult, state: DialogueState, engine: SearchEngine) -
     row = engine.catalogue.row_of(result.song_id)
     words = engine.catalogue.song_words(row) if row is not None else {}
     intent = state.intent or QueryIntent(text="")
-    weight = engine.settings.soft_match_weight
-    return explain_in_full(result, intent, words, weight, state.like_labels, state.relaxed)
+    settings = engine.settings
+    return explain_in_full(
+        result,
+        intent,
+        words,
+        settings.soft_match_weight,
+        settings.feature_fit_weight,
+        state.like_labels,
+        state.relaxed,
+        engine.catalogue.shown_word,
+    )
 
 
 # ---- answers ------------------------------------------------------------------------------------------------------
 
 
 def _answer(
-    state: DialogueState, engine: SearchEngine, size: int | None, notes: list[str] | None = None, more: bool = False
+    state: DialogueState,
+    engine: SearchEngine,
+    size: int | None,
+    notes: list[str] | None = None,
+    more: bool = False,
+    shifts: Sequence[tuple[str, float]] = (),
 ) -> tuple[str, DialogueState]:
-    """Search for the state's request (the next page when ``more``) and render the reply; None size: the default."""
+    """Search for the state's request (the next page when ``more``) and render the reply; None size: the default.
+
+    Every page keeps only songs past the state's relative moves; ``shifts`` (feature, median of the last answer)
+    head the reply with how far each median went (``energy: median 0.87 -> 0.62``).
+    """
     assert state.intent is not None
     intent = dataclasses.replace(state.intent, count=size) if more else state.intent
     exclude = set(state.skip_ids) | (set(state.shown_ids) if more else set())
-    response = engine.search_intent(intent, size, exclude_ids=exclude, like_ids=state.like_ids)
+    allowed = moves_mask(state.moves, engine.catalogue)
+    response = engine.search_intent(intent, size, exclude_ids=exclude, like_ids=state.like_ids, allowed=allowed)
     if more and (not response.results or response.relaxed != state.relaxed):
         total = len(state.shown)
         return (
@@ -196,8 +269,9 @@ def _answer(
         )
     offset = len(state.shown) if more else 0
     page = tuple(dataclasses.replace(r, rank=offset + i) for i, r in enumerate(response.results, 1))
+    notes = [*shift_notes(shifts, page, engine.catalogue), *(notes or [])]
     reply = render_page(
-        response, page, state.like_labels, notes or [], offset + 1 if more else None, with_hint=state.answers == 0
+        response, page, state.like_labels, notes, offset + 1 if more else None, with_hint=state.answers == 0
     )
     next_state = dataclasses.replace(
         state,

@@ -165,7 +165,7 @@ def explain_targets(
             missed.append(f"no {space.feature_label(target.feature)} value")
         elif target.low <= value <= target.high:
             word = words.get(target.feature, space.feature_label(target.feature))
-            hit.append(f"{word} ({format_value(target.feature, value)})")
+            hit.append(f"{space.shown_word(target.feature, word)} ({format_value(target.feature, value)})")
             matched.append(word)
         else:
             wants = (

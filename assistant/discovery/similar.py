@@ -84,13 +84,13 @@ def shared_attributes(space: CatalogueView, seed: int, row: int) -> tuple[str, t
         extras.append((f"similar tempo {float(b['tempo']):.0f} vs {float(a['tempo']):.0f} BPM", "similar tempo"))
     seed_words, song_words = space.song_words(seed), space.song_words(row)
     shared = [
-        (f in _OTHER_WORDS, space.word_share(f, song_words[f]), song_words[f])
+        (f in _OTHER_WORDS, space.word_share(f, song_words[f]), song_words[f], f)
         for f in (*_CORE_WORDS, *_OTHER_WORDS)
         if f in seed_words
         and seed_words[f] == song_words.get(f)
         and space.word_share(f, song_words[f]) <= settings.similar_telling_share
     ]
-    extras += [(f"both {word}", word) for *_, word in sorted(shared)]
+    extras += [(f"both {space.shown_word(feature, word)}", word) for *_, word, feature in sorted(shared)]
     if _present(a["year"]) and _present(b["year"]) and int(a["year"]) == int(b["year"]):
         extras.append((f"both from {int(b['year'])}", None))
     for text, word in extras[: settings.similar_max_shared]:

@@ -248,7 +248,7 @@ def radar_figure(space: CatalogueView, profile: TasteProfile, title: str | None 
 
     from matplotlib.figure import Figure  # deferred: matplotlib adds half a second to every app start
 
-    figure = Figure(figsize=(7.2, 7.2), dpi=100, layout="constrained")
+    figure = Figure(figsize=(5.0, 5.0), dpi=120, layout="constrained")  # small, so its words stay large on a phone
     axes = figure.add_subplot(projection="polar")
     axes.set_theta_offset(np.pi / 2)
     axes.set_theta_direction(-1)
@@ -258,17 +258,28 @@ def radar_figure(space: CatalogueView, profile: TasteProfile, title: str | None 
     axes.plot(closed, [*mine, mine[0]], color="#d95f02", linewidth=2.2, marker="o", label="your average")
     axes.fill(closed, [*mine, mine[0]], color="#d95f02", alpha=0.25)
     axes.set_xticks(angles)
-    axes.set_xticklabels([f"{s.label}\n{format_value(s.feature, s.mean)}" for s in stats], fontsize=9)
+    axes.set_xticklabels([f"{s.label}\n{format_value(s.feature, s.mean)}" for s in stats], fontsize=11)
     axes.set_ylim(0, 1)
     axes.set_yticks([0.25, 0.5, 0.75])
-    axes.set_yticklabels(["low", "mid", "high"], fontsize=7, color="#777777")
+    axes.set_yticklabels(["low", "mid", "high"], fontsize=8, color="#595959")
     axes.tick_params(axis="x", pad=8)
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=9, frameon=False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=10, frameon=False)
     low_pct, high_pct = radar_range
-    caption = f"Each axis runs from the catalogue's {low_pct}th to {high_pct}th percentile of the feature."
-    figure.supxlabel(caption, fontsize=8, color="#555555")
-    axes.set_title(title or f"Taste profile of {len(profile.rows)} songs", pad=28, fontsize=12)
+    caption = f"Each axis runs from percentile {low_pct:g} to percentile {high_pct:g} of the catalogue."
+    figure.supxlabel(caption, fontsize=9, color="#555555", wrap=True)
+    axes.set_title(title or f"Taste profile of {len(profile.rows)} songs", pad=24, fontsize=13)
     return figure
+
+
+def radar_description(space: CatalogueView, profile: TasteProfile) -> str:
+    """What the radar chart shows, in words (its alt text): each audio feature's average for the liked songs next to
+    the catalogue's."""
+    stats = [s for s in profile.features if s.feature in space.audio_features]
+    values = "; ".join(
+        f"{s.label} {format_value(s.feature, s.mean)} (catalogue {format_value(s.feature, s.catalogue_mean)})"
+        for s in stats
+    )
+    return f"Taste profile of {len(profile.rows)} songs against the catalogue average: {values}"
 
 
 def _summary(
