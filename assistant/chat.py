@@ -166,6 +166,7 @@ def open_catalogue(
             show_progress=False,
             max_catalogue_rows=2 * max_songs + 1_000,  # rows before repeats merge; the song count is checked below
             max_catalogue_bytes=MAX_UPLOAD_BYTES,
+            milvus_uri="",  # an upload's index lives in its temporary folder, deleted with the session
         )
         catalogue = load_catalogue(
             copy,
