@@ -190,12 +190,7 @@ def filter_expression(where: Where | None, features: frozenset[str] | set[str] =
     if where is None:
         return ""
     if isinstance(where, YearBetween):
-        parts = ["year is not null"]
-        if where.low is not None:
-            parts.append(f"year >= {int(where.low)}")
-        if where.high is not None:
-            parts.append(f"year <= {int(where.high)}")
-        return "(" + " and ".join(parts) + ")"
+        return _between("year", where.low, where.high, lambda value: str(int(value)))
     if isinstance(where, GenreIn):
         return f"genre in [{', '.join(map(quote, where.genres))}]" if where.genres else _FALSE
     if isinstance(where, CreditsAny):
@@ -208,12 +203,7 @@ def filter_expression(where: Where | None, features: frozenset[str] | set[str] =
     if isinstance(where, FeatureBetween):
         if where.feature not in features:
             raise ValueError(f"The collection has no field {where.feature!r} to filter on.")
-        parts = [f"{where.feature} is not null"]
-        if where.low is not None:
-            parts.append(f"{where.feature} >= {_number(where.low)}")
-        if where.high is not None:
-            parts.append(f"{where.feature} <= {_number(where.high)}")
-        return "(" + " and ".join(parts) + ")"
+        return _between(where.feature, where.low, where.high, _number)
     if isinstance(where, RowsIn):
         return f"row in [{', '.join(str(int(r)) for r in where.rows)}]" if where.rows else _FALSE
     if isinstance(where, Not):
@@ -222,6 +212,16 @@ def filter_expression(where: Where | None, features: frozenset[str] | set[str] =
         parts = [f"({filter_expression(c, features)})" for c in where.conditions]
         return " and ".join(parts) if parts else _TRUE
     raise TypeError(f"Not a filter: {where!r}")
+
+
+def _between(field: str, low: float | None, high: float | None, show: Callable[[float], str]) -> str:
+    """``(field is not null and field >= low and field <= high)``; an open end is left out."""
+    parts = [f"{field} is not null"]
+    if low is not None:
+        parts.append(f"{field} >= {show(low)}")
+    if high is not None:
+        parts.append(f"{field} <= {show(high)}")
+    return "(" + " and ".join(parts) + ")"
 
 
 def _range_expression(name: str, low: float | None, high: float | None) -> str:
