@@ -355,11 +355,11 @@ def trained_record(faiss_index: faiss.Index, vectors: np.ndarray) -> dict[str, A
 
 def keeps_centroids(manifest: Mapping[str, Any], count: int, growth: float) -> bool:
     """Whether an IVF index's centroids may serve ``count`` songs: it records what they were trained for, and the
-    catalogue has not grown past ``growth`` times that."""
+    catalogue has neither grown past ``growth`` times that nor shrunk below its ``1 / growth``."""
     trained_on, fit = manifest.get("ivf_trained_on"), manifest.get("ivf_fit")
     if plan_from_manifest(dict(manifest)).exact or not isinstance(trained_on, int) or not isinstance(fit, float):
         return False
-    return trained_on > 0 and count <= growth * trained_on
+    return trained_on > 0 and trained_on / growth <= count <= growth * trained_on
 
 
 def ensure_writable(folder: Path) -> None:

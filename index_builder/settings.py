@@ -50,7 +50,8 @@ class Settings:
 
     ivf_retrain_growth: float = 2.0
     """An IVF index rebuilt with more songs keeps its trained centroids (only the new vectors are assigned to lists)
-    until the catalogue holds this many times the songs the centroids were trained on; then they are trained again."""
+    until the catalogue holds this many times the songs the centroids were trained on (or fewer than its inverse);
+    then they are trained again."""
 
     ivf_retrain_fit: float = 1.1
     """...or until the new songs fit the centroids worse: their mean squared distance to the nearest centroid is
