@@ -102,7 +102,7 @@ def _discovery(index: SongIndex, vector: np.ndarray) -> None:
     assert np.allclose(copied, in_place, atol=1e-5)
     print(
         f"discovery, one vector against every song: copy then multiply {copy_s:.2f} s (+{copy_mib:.0f} MiB held for "
-        f"it); in place {place_s:.2f} s (+{place_mib:.0f} MiB)"
+        f"it); in place {place_s:.2f} s (+{max(place_mib, 0):.0f} MiB)"
     )
 
 

@@ -116,9 +116,6 @@ def build_index(
     songs = described.songs
     checkpoint = EmbeddingCheckpoint(folder, encoder.vector_identity, encoder.dimension)
     stored, notes = reusable_vectors(folder, encoder.matches_manifest, encoder.dimension)
-    if settings.uses_shipped_index:  # the shipped index went stale: its vectors of unchanged descriptions still fit
-        shipped, _ = reusable_vectors(Path(settings.shipped_index_dir), encoder.matches_manifest, encoder.dimension)  # type: ignore[arg-type]
-        stored = {**shipped, **stored}
     if not isinstance(target, FaissFolder):
         kept, kept_notes = target.reusable_vectors(encoder.matches_manifest, encoder.dimension)
         stored, notes = {**stored, **kept}, notes + kept_notes
