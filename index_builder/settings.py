@@ -11,6 +11,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CATALOGUE = PROJECT_ROOT / "data" / "top50MusicFrom2010-2019.csv"
+SHIPPED_INDEX_DIR = PROJECT_ROOT / "data" / "index"
 
 
 def _default_cache_dir() -> Path:
@@ -32,7 +33,29 @@ class Settings:
     """Where the index folder lives. Default: ``<index_root>/<catalogue name>-<hash of its path>``."""
 
     index_root: Path = PROJECT_ROOT / ".moodring" / "indexes"
-    """Parent of the default index folders, one per catalogue."""
+    """Parent of the default index folders, one per catalogue, and of the upload cache (``uploads/``)."""
+
+    shipped_index_dir: Path | None = SHIPPED_INDEX_DIR
+    """The bundled catalogue's index as the repository ships it (``data/index/``, plain fp32 vectors), so a fresh
+    clone embeds nothing before its first answer. Read-only: used when ``index_dir`` is not set, the catalogue is the
+    bundled one and the folder passes every check ``load_index`` makes; otherwise the usual folder under
+    ``index_root`` is loaded or built. ``python -m index_builder --ship`` rebuilds it. None: never used."""
+
+    upload_cache_entries: int = 16
+    """Uploaded catalogues' indexes kept in ``<index_root>/uploads/``, keyed by the file's sha256, so the same
+    file uploaded again (by anyone) answers without embedding; the least recently used go first. 0: no cache."""
+
+    upload_cache_bytes: int = 1 << 30
+    """...and the most bytes they may take together (default 1 GiB; a 5,000-song index takes about 17 MB)."""
+
+    ivf_retrain_growth: float = 2.0
+    """An IVF index rebuilt with more songs keeps its trained centroids (only the new vectors are assigned to lists)
+    until the catalogue holds this many times the songs the centroids were trained on (or fewer than its inverse);
+    then they are trained again."""
+
+    ivf_retrain_fit: float = 1.1
+    """...or until the new songs fit the centroids worse: their mean squared distance to the nearest centroid is
+    more than this many times the trained songs' (recorded when the centroids were trained)."""
 
     milvus_uri: str = ""
     """Keep the index in Milvus instead of the folder: a Milvus Lite file (``songs.db``, run inside this process) or
@@ -247,6 +270,18 @@ class Settings:
         digest = hashlib.sha256(str(Path(self.catalogue_path).resolve()).encode()).hexdigest()[:8]
         stem = Path(self.catalogue_path).name.split(".")[0]
         return Path(self.index_root) / f"{stem}-{digest}"
+
+    @property
+    def upload_cache_dir(self) -> Path:
+        """Where uploaded catalogues' indexes are cached (``<index_root>/uploads``)."""
+        return Path(self.index_root) / "uploads"
+
+    @property
+    def uses_shipped_index(self) -> bool:
+        """Whether the shipped index may serve these settings: the bundled catalogue in the default folder."""
+        if self.shipped_index_dir is None or self.index_dir is not None or self.milvus_uri:
+            return False
+        return Path(self.catalogue_path).resolve() == BUNDLED_CATALOGUE.resolve()
 
     @property
     def resolved_milvus_collection(self) -> str:
