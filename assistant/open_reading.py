@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.understanding import QueryIntent
+from assistant.understanding import QueryIntent, settle_conflicts
 from assistant.vocabulary import Concept, Vocabulary, tokens
 from index_builder.atomic import atomic_path, write_json_atomic
 from index_builder.embedding import Encoder
@@ -74,6 +74,8 @@ class ConceptReader:
         covered |= {w for name in (*intent.genres, *intent.artists, *intent.similar_artists) for w in tokens(name)}
         ignored = lists.stopwords | lists.follow_up_filler | lists.negators
         words = tokens(intent.content_text)
+        # a feature word that describes the next word ("a long drive") says nothing of the songs
+        ignored |= {w for w, after in itertools.pairwise(words) if after in lists.describes_other.get(w, ())}
         open_words = [
             w if (w not in covered and w not in ignored and not w.isdigit() and len(w) > 2) else None for w in words
         ]
@@ -109,16 +111,22 @@ def add_readings(
     concepts: dict[str, Concept],
     bucket_words: Mapping[str, Sequence[str]],
 ) -> None:
-    """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already or
-    contradicts what the request says in words; record how it was read."""
+    """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already; where it
+    and a stated concept want different things of a feature, the more direct kind decides (a tie goes to the
+    words the person typed). Record how each kept concept was read."""
+    read = []
     for reading in readings:
         concept = concepts[reading.concept]
         if any(c.name == concept.name for c in (*intent.concepts, *intent.excluded_concepts)):
             continue
-        if any(concept.contradicts(stated) for stated in intent.concepts):
-            continue
         intent.concepts.append(dataclasses.replace(concept, constraint=False))
-        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}: {_gist(concept, bucket_words)}"
+        read.append(reading)
+    intent.concepts = settle_conflicts(intent.concepts, read={r.concept for r in read})
+    kept = {c.name: c for c in intent.concepts}
+    for reading in read:
+        if reading.concept in kept:
+            concept = kept[reading.concept]
+            intent.readings[concept.name] = f"{reading.phrase} → {concept.label}: {_gist(concept, bucket_words)}"
 
 
 def _gist(concept: Concept, bucket_words: Mapping[str, Sequence[str]]) -> str:

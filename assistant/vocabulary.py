@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.word_lists import WordLists, load_word_lists
 from index_builder.errors import ConfigError
 
 _TOKEN = re.compile(r"[\w&$!+]+")
+CONCEPT_KINDS = ("situation", "mood", "sound")
+"""What a concept can describe, from the least to the most direct word for how songs should sound."""
 
 
 def tokens(text: str) -> list[str]:
@@ -34,11 +36,27 @@ class Concept:
     """How much each wanted feature counts in the ranking (default 1)."""
     wish: bool = False
     """What the person wants to feel ("cheer me up"): it overrides the state they say they are in."""
+    kind: str = "mood"
+    """``sound``, ``mood`` or ``situation``: which decides a feature when two concepts want it differently."""
 
     def contradicts(self, other: Concept) -> bool:
         """Whether the two want different words for a feature both name (``high energy`` against ``calm``)."""
         return any(
             feature in other.wants and not (words & other.wants[feature]) for feature, words in self.wants.items()
+        )
+
+    @property
+    def precedence(self) -> int:
+        """How directly the concept describes the wanted sound: wish 3, sound 2, mood 1, situation 0."""
+        return 3 if self.wish else CONCEPT_KINDS.index(self.kind)
+
+    def without(self, features: Iterable[str]) -> Concept:
+        """The concept with ``features`` no longer wanted (another concept decides them)."""
+        dropped = set(features)
+        return replace(
+            self,
+            wants={f: w for f, w in self.wants.items() if f not in dropped},
+            weights={f: w for f, w in self.weights.items() if f not in dropped},
         )
 
     def weight(self, feature: str) -> float:
@@ -178,6 +196,13 @@ def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> lis
                 examples=tuple(str(e) for e in entry.get("examples", ())),
                 weights=weights,
                 wish=bool(entry.get("wish", False)),
+                kind=_kind(path, name, entry.get("kind", "mood")),
             )
         )
     return concepts
+
+
+def _kind(path: Path, name: str, kind: object) -> str:
+    if kind not in CONCEPT_KINDS:
+        raise ConfigError(f"{path} [{name}] has kind {kind!r}; use one of {list(CONCEPT_KINDS)}.")
+    return str(kind)
