@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.understanding import QueryIntent, settle_conflicts
+from assistant.understanding import QueryIntent, negation_start, settle_conflicts
 from assistant.vocabulary import Concept, Vocabulary, tokens
 from index_builder.atomic import atomic_path, write_json_atomic
 from index_builder.embedding import Encoder
@@ -39,6 +39,8 @@ class Reading:
     phrase: str
     concept: str
     similarity: float
+    negated: bool = False
+    """Said after a negator ("calm but not sleepy"): the concept is what the songs must not be."""
 
 
 class ConceptReader:
@@ -86,8 +88,15 @@ class ConceptReader:
             phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
-    def read(self, phrases: list[str], vectors: np.ndarray) -> list[Reading]:
-        """The concepts the phrases mean (best first, one reading per concept), above the threshold."""
+    @staticmethod
+    def negated(intent: QueryIntent, vocabulary: Vocabulary) -> set[str]:
+        """The request's words that stand after a negator ("not sleepy", "nothing that sounds like a club")."""
+        words = tokens(intent.content_text)
+        return {w for i, w in enumerate(words) if negation_start(words, i, vocabulary.words) is not None}
+
+    def read(self, phrases: list[str], vectors: np.ndarray, negated: set[str] = frozenset()) -> list[Reading]:
+        """The concepts the phrases mean (best first, one reading per concept), above the threshold; a phrase
+        whose first word is ``negated`` reads as a concept to avoid."""
         if not phrases:
             return []
         similarity = vectors @ self.vectors.T
@@ -100,7 +109,7 @@ class ConceptReader:
             best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
             name = max(best, key=best.__getitem__)
             if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
-                readings[name] = Reading(phrase, name, best[name])
+                readings[name] = Reading(phrase, name, best[name], negated=phrase.split()[0] in negated)
                 read_words |= words
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
@@ -118,6 +127,10 @@ def add_readings(
     for reading in readings:
         concept = concepts[reading.concept]
         if any(c.name == concept.name for c in (*intent.concepts, *intent.excluded_concepts)):
+            continue
+        if reading.negated:
+            intent.excluded_concepts.append(dataclasses.replace(concept, constraint=False))
+            intent.readings[concept.name] = f"{reading.phrase} → {concept.label}"
             continue
         intent.concepts.append(dataclasses.replace(concept, constraint=False))
         read.append(reading)

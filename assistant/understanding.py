@@ -82,7 +82,8 @@ class QueryIntent:
             parts.append("by " + " or ".join(self.artists))
         if self.similar_artists:
             parts.append("like " + ", ".join(self.similar_artists))
-        excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
+        excluded = [self.readings.get(c.name, c.label) for c in self.excluded_concepts]
+        excluded += self.excluded_genres + self.excluded_artists
         if excluded:
             parts.append("excluding " + ", ".join(excluded))
         parts += [describe_range(feature, low, high) for feature, (low, high) in self.ranges.items()]
@@ -328,10 +329,10 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
             kept.append(words[position])
             position += 1
             continue
-        negation_start = _negation_start(words, position, vocabulary.words)
-        negated = negation_start is not None
-        if negation_start is not None:
-            for word in reversed(words[negation_start:position]):  # the negation is not what the request is about
+        negation = negation_start(words, position, vocabulary.words)
+        negated = negation is not None
+        if negation is not None:
+            for word in reversed(words[negation:position]):  # the negation is not what the request is about
                 if kept and kept[-1] == word:
                     kept.pop()
         _record(mention, negated, kept, intent, vocabulary)
@@ -381,7 +382,7 @@ def _used_as_name(
     names_a_mood = mention.kind == "artist" and tuple(phrase) in vocabulary.shadowed
     if (after in lists.music_nouns and not names_a_mood) or before in cues:
         return True
-    if _negation_start(words, position, lists) is not None:
+    if negation_start(words, position, lists) is not None:
         return True
     rest = [w for i, w in enumerate(words) if not position <= i < position + length]
     return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
@@ -468,7 +469,7 @@ def _longest_phrase(
     return None, 0
 
 
-def _negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
+def negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
     """Where the negation of the mention at ``position`` begins, or None when it is not negated.
 
     A negator may stand right before the mention or a few filler words earlier ("nothing by Drake").
@@ -482,7 +483,7 @@ def _negation_start(words: list[str], position: int, lists: WordLists) -> int | 
             return end - 2
         if len(before) >= 3 and tuple(before[-3:-1]) in lists.negator_phrases:
             return end - 3
-        if end == 0 or position - end >= 3 or words[end - 1] not in lists.negation_filler:
+        if end == 0 or position - end >= 4 or words[end - 1] not in lists.negation_filler:
             return None
         end -= 1
 

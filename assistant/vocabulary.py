@@ -12,7 +12,7 @@ from assistant.word_lists import WordLists, load_word_lists
 from index_builder.errors import ConfigError
 
 _TOKEN = re.compile(r"[\w&$!+]+")
-CONCEPT_KINDS = ("situation", "mood", "sound")
+CONCEPT_KINDS = ("setting", "situation", "mood", "sound")
 """What a concept can describe, from the least to the most direct word for how songs should sound."""
 
 
@@ -37,7 +37,7 @@ class Concept:
     wish: bool = False
     """What the person wants to feel ("cheer me up"): it overrides the state they say they are in."""
     kind: str = "mood"
-    """``sound``, ``mood`` or ``situation``: which decides a feature when two concepts want it differently."""
+    """``sound``, ``mood``, ``situation`` or ``setting``: which decides a feature two concepts want differently."""
 
     def contradicts(self, other: Concept) -> bool:
         """Whether the two want different words for a feature both name (``high energy`` against ``calm``)."""
@@ -47,8 +47,8 @@ class Concept:
 
     @property
     def precedence(self) -> int:
-        """How directly the concept describes the wanted sound: wish 3, sound 2, mood 1, situation 0."""
-        return 3 if self.wish else CONCEPT_KINDS.index(self.kind)
+        """How directly the concept describes the wanted sound: a wish, then sound, mood, situation, setting."""
+        return len(CONCEPT_KINDS) if self.wish else CONCEPT_KINDS.index(self.kind)
 
     def without(self, features: Iterable[str]) -> Concept:
         """The concept with ``features`` no longer wanted (another concept decides them)."""
