@@ -149,9 +149,9 @@ def settle_conflicts(concepts: list[Concept], read: Collection[str] = ()) -> lis
     for concept in concepts:
         lost = {
             feature
-            for feature, words in concept.wants.items()
+            for feature in concept.wants
             for other in concepts
-            if rank(other) > rank(concept) and feature in other.wants and not (words & other.wants[feature])
+            if rank(other) > rank(concept) and concept.disagrees(other, feature)
         }
         if len(lost) < len(concept.wants):
             settled.append(concept.without(lost) if lost else concept)

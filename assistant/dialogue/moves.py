@@ -14,7 +14,6 @@ from assistant.conditions import request_constraints
 from assistant.dialogue.refining import without_phrases
 from assistant.dialogue.state import DialogueState
 from assistant.formatting import format_value
-from assistant.ranking import word_direction
 from assistant.relative import (
     WORDS_FILE,
     Ask,
@@ -29,7 +28,7 @@ from assistant.relative import (
 )
 from assistant.results import SearchResult
 from assistant.understanding import QueryIntent, describe_range, semantic_text
-from assistant.vocabulary import Concept, tokens
+from assistant.vocabulary import Concept, tokens, word_direction
 
 
 @dataclass
