@@ -81,7 +81,7 @@ class SearchEngine:
         phrases = reader.uncovered(intent, self.vocabulary)
         if phrases:
             vectors = self.encoder.encode_queries([intent.semantic_text, *phrases])
-            readings = reader.read(phrases, vectors[1:])
+            readings = reader.read(phrases, vectors[1:], reader.negated(intent, self.vocabulary))
             add_readings(intent, readings, self.vocabulary.concepts, self.catalogue.bucket_words)
         return intent
 
