@@ -71,9 +71,14 @@ class Settings:
     catalogue's lost characters and spreadsheet date, each with its evidence in ``data/README.md``."""
 
     encoder: str = "fast"
-    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, queries
-    through an ONNX export of the same model) or ``plain`` (sentence-transformers float32 for both).
-    ``python -m bench.encoder`` measures one against the other."""
+    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16 and queries
+    through an ONNX export of the same model; elsewhere both through its int8 version) or ``plain``
+    (sentence-transformers float32 for both). ``python -m bench.encoder`` measures one against the other."""
+
+    encoder_precision: str = "auto"
+    """What the fast encoder embeds song descriptions in: ``auto`` (default: ``bf16`` where the CPU has native bf16,
+    else ``int8``), or ``bf16``, ``int8``, ``fp32`` whatever the CPU. Queries use int8 only on the int8 path.
+    ``ONEDNN_MAX_CPU_ISA=AVX2`` makes ``auto`` choose as on an AVX2-only CPU (index_builder/cpu_features.py)."""
 
     batch_size: int = 32
     """Texts per embedding batch while building an index."""
