@@ -6,9 +6,9 @@ Moodring's full pipeline. The gate: precision@10 and nDCG@10 of each reduced pat
 plain on either set. Top-10 agreement with plain (mean overlap of the two top-10 lists) is printed beside it.
 
 The index folders stay under ``--index-root`` (default ``.moodring/quality-gate``): a rerun embeds only texts it
-has not embedded before. Each path's scores are kept beside its index (``gate.json``, keyed by the index manifest
-and the query files), so paths can run in separate processes (``--paths plain``, then ``--paths plain,int8``) and
-a rerun with nothing changed only prints the table.
+has not embedded before. Each path's scores are kept beside its index (``gate-<path>.json``, keyed by the index
+manifest, the query files and the query path), so paths can run in separate processes (``--paths plain``, then
+``--paths plain,int8``) and a rerun with nothing changed only prints the table.
 """
 
 from __future__ import annotations
@@ -39,9 +39,15 @@ MAX_DROP = 0.01
 """How far precision@10 or nDCG@10 may fall below plain."""
 
 QUERY_SETS = {"existing": QUERIES_PATH, "open": OPEN_QUERIES_PATH}
-PATHS = {"plain": ("plain", "auto"), "int8": ("fast", "int8"), "bf16": ("fast", "bf16")}
-"""Label -> (encoder kind, document precision)."""
-GATE_FILE = "gate.json"
+PATHS = {
+    "plain": ("plain", "auto", "auto"),
+    "int8": ("fast", "int8", "auto"),
+    "int8-fp32-queries": ("fast", "int8", "fp32"),
+    "bf16": ("fast", "bf16", "auto"),
+}
+"""Label -> (encoder kind, document precision, query precision)."""
+GATE_FILE = "gate-{label}.json"
+"""Each path's scores, beside its index; paths that share an index folder keep separate files."""
 
 
 @dataclass
@@ -61,20 +67,22 @@ def evaluate_paths(
     query_sets = {name: load_queries(path) for name, path in QUERY_SETS.items()}
     results: dict[str, dict[str, SetScores]] = {}
     for label in labels:
-        kind, precision = PATHS[label]
-        encoder = Encoder(location, kind, export_dir=settings.model_cache_dir, precision=precision)
+        kind, precision, queries = PATHS[label]
+        encoder = Encoder(
+            location, kind, export_dir=settings.model_cache_dir, precision=precision, query_precision=queries
+        )
         say(f"{label}: {encoder.description}")
         pipeline = settings.with_changes(index_dir=index_root / label)
         engine = SearchEngine.from_settings(pipeline, encoder, on_progress=say)
-        key = _results_key(index_root / label)
-        saved = _saved_scores(index_root / label / GATE_FILE, key)
+        key = _results_key(index_root / label, encoder.query_identity)
+        kept = index_root / label / GATE_FILE.format(label=label)
+        saved = _saved_scores(kept, key)
         if saved is None:
             saved = {name: _scores(engine, queries) for name, queries in query_sets.items()}
-            write_json_atomic(
-                index_root / label / GATE_FILE, {"key": key, "sets": {n: asdict(v) for n, v in saved.items()}}
-            )
+            sets = {n: asdict(v) for n, v in saved.items()}
+            write_json_atomic(kept, {"key": key, "query_identity": encoder.query_identity, "sets": sets})
         else:
-            say(f"{label}: scores read from {GATE_FILE} (same index and queries)")
+            say(f"{label}: scores read from {kept} (same index, queries and query path)")
         results[label] = saved
     return results
 
@@ -84,12 +92,22 @@ def _saved_plain(root: Path) -> dict[str, SetScores] | None:
     folder = root / "plain"
     if not (folder / "manifest.json").is_file():
         return None
-    return _saved_scores(folder / GATE_FILE, _results_key(folder))
+    saved = folder / GATE_FILE.format(label="plain")
+    try:
+        identity = json.loads(saved.read_text(encoding="utf-8"))["query_identity"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return _saved_scores(saved, _results_key(folder, identity))
 
 
-def _results_key(folder: Path) -> str:
-    """What a path's scores depend on: its index (the manifest holds every file's checksum) and the queries."""
-    parts = [(folder / "manifest.json").read_bytes(), *(path.read_bytes() for path in QUERY_SETS.values())]
+def _results_key(folder: Path, query_identity: str) -> str:
+    """What a path's scores depend on: its index (the manifest holds every file's checksum), the queries and the
+    query path."""
+    parts = [
+        (folder / "manifest.json").read_bytes(),
+        *(path.read_bytes() for path in QUERY_SETS.values()),
+        query_identity.encode(),
+    ]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 

@@ -64,6 +64,7 @@ class Encoder:
         query_cache_size: int = 2048,
         precision: str = "auto",
         cpu: CpuFeatures | None = None,
+        query_precision: str = "auto",
     ) -> None:
         if kind not in ENCODER_KINDS:
             raise ConfigError(f"Unknown encoder {kind!r}: choose one of {', '.join(ENCODER_KINDS)}.")
@@ -77,7 +78,10 @@ class Encoder:
         self.kind = kind
         self.cpu = detect_cpu() if cpu is None else cpu
         self.document_precision = choose_document_precision(kind, precision, self.cpu)
-        self.query_precision = "int8" if self.document_precision == "int8" else "fp32"
+        if query_precision not in ("auto", "fp32", "int8"):
+            raise ConfigError(f"Unknown query precision {query_precision!r}: choose one of auto, fp32, int8.")
+        automatic = "int8" if self.document_precision == "int8" else "fp32"
+        self.query_precision = automatic if query_precision == "auto" or kind == "plain" else query_precision
         self.dimension = _hidden_size(location.path)
         self._export_dir = Path(export_dir) if export_dir is not None else Settings().model_cache_dir
         self._documents: TorchBackend | OnnxBackend | None = None
