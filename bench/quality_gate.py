@@ -1,9 +1,10 @@
 """``python -m bench.quality_gate``: the fast encoder's reduced-precision paths against plain fp32, by quality.
 
-Each encoder (plain fp32, fast with int8 documents and queries, fast with bf16 documents) builds its own index of
-one catalogue and answers both labelled query sets (``evaluation/queries.toml`` and ``open_queries.toml``) through
-Moodring's full pipeline. The gate: precision@10 and nDCG@10 of each reduced path may not fall more than 0.01 below
-plain on either set. Top-10 agreement with plain (mean overlap of the two top-10 lists) is printed beside it.
+Each encoder (plain fp32; fast with int8 documents; the same with int8 queries too, ``int8-queries``, which shares
+the int8 index; fast with bf16 documents) builds its own index of one catalogue and answers both labelled query
+sets (``evaluation/queries.toml`` and ``open_queries.toml``) through Moodring's full pipeline. The gate:
+precision@10 and nDCG@10 of each reduced path may not fall more than 0.01 below plain on either set. Top-10
+agreement with plain (mean overlap of the two top-10 lists) is printed beside it.
 
 The index folders stay under ``--index-root`` (default ``.moodring/quality-gate``): a rerun embeds only texts it
 has not embedded before. Each path's scores are kept beside its index (``gate-<path>.json``, keyed by the index
@@ -42,10 +43,12 @@ QUERY_SETS = {"existing": QUERIES_PATH, "open": OPEN_QUERIES_PATH}
 PATHS = {
     "plain": ("plain", "auto", "auto"),
     "int8": ("fast", "int8", "auto"),
-    "int8-fp32-queries": ("fast", "int8", "fp32"),
+    "int8-queries": ("fast", "int8", "int8"),
     "bf16": ("fast", "bf16", "auto"),
 }
 """Label -> (encoder kind, document precision, query precision)."""
+SHARED_INDEX = {"int8-queries": "int8"}
+"""Paths that search another path's index (same documents, other queries)."""
 GATE_FILE = "gate-{label}.json"
 """Each path's scores, beside its index; paths that share an index folder keep separate files."""
 
@@ -72,10 +75,10 @@ def evaluate_paths(
             location, kind, export_dir=settings.model_cache_dir, precision=precision, query_precision=queries
         )
         say(f"{label}: {encoder.description}")
-        pipeline = settings.with_changes(index_dir=index_root / label)
-        engine = SearchEngine.from_settings(pipeline, encoder, on_progress=say)
-        key = _results_key(index_root / label, encoder.query_identity)
-        kept = index_root / label / GATE_FILE.format(label=label)
+        folder = index_root / SHARED_INDEX.get(label, label)
+        engine = SearchEngine.from_settings(settings.with_changes(index_dir=folder), encoder, on_progress=say)
+        key = _results_key(folder, encoder.query_identity)
+        kept = folder / GATE_FILE.format(label=label)
         saved = _saved_scores(kept, key)
         if saved is None:
             saved = {name: _scores(engine, queries) for name, queries in query_sets.items()}

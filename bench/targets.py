@@ -99,7 +99,7 @@ def path_lines(encoder: Encoder) -> list[str]:
     """Which path runs: the encoder, its precisions and the CPU flags behind them, and what a cap does not reach."""
     cpu = encoder.cpu
     lines = [f"Path: {encoder.description}"]
-    if cpu.cap and encoder.query_precision == "int8" and cpu.onnxruntime_int8_kernels != cpu.int8_dot_product:
+    if cpu.cap and encoder.document_precision == "int8" and cpu.onnxruntime_int8_kernels != cpu.int8_dot_product:
         lines.append(
             f"Note: {ISA_VARIABLE}={cpu.cap} chose the int8 path, but onnxruntime runs its "
             f"{cpu.onnxruntime_int8_kernels} int8 kernels here (it picks them by its own CPU check); the int8 "

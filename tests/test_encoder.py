@@ -38,8 +38,9 @@ MIN_COSINE = {"fp32": 0.9999, "bf16": 0.997, "int8": 0.97}
 
 @pytest.fixture(scope="module")
 def int8_encoder(model_location):
-    """The fast encoder's int8 path whatever the CPU (the graph is quantized once into the shared model cache)."""
-    return Encoder(model_location, "fast", precision="int8")
+    """The fast encoder's int8 path whatever the CPU, queries in int8 too (the graph is quantized once into the
+    shared model cache)."""
+    return Encoder(model_location, "fast", precision="int8", query_precision="int8")
 
 
 def test_fast_queries_match_the_plain_model(encoder):
@@ -86,7 +87,7 @@ def test_encoder_names_its_vector_family_for_the_manifest(model_location):
     plain = Encoder(model_location, "plain")
     assert plain.model_name == model_location.name and plain.vector_identity.endswith(":fp32")
     bf16 = Encoder(model_location, "fast", precision="bf16")
-    int8 = Encoder(model_location, "fast", precision="int8")
+    int8 = Encoder(model_location, "fast", precision="int8", query_precision="int8")
     fast_fp32 = Encoder(model_location, "fast", precision="fp32")
     assert bf16.model_name == int8.model_name == f"{model_location.name} (bf16/int8 documents)"
     assert bf16.vector_identity == int8.vector_identity != plain.vector_identity
