@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.quality_gate", description=__doc__.splitlines()[0])
     parser.add_argument("--catalogue", type=Path, help="catalogue CSV or .csv.gz (default: the bundled one)")
     parser.add_argument(
-        "--paths", default="plain,int8,bf16", help="comma-separated (default: all); plain's kept scores are reused"
+        "--paths", default=",".join(PATHS), help="comma-separated (default: all four); kept scores are reused"
     )
     parser.add_argument("--every", type=int, default=1, help="keep every k-th catalogue row (default 1: all)")
     parser.add_argument("--index-root", type=Path, help="where the index folders stay (default .moodring/quality-gate)")
