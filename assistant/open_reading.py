@@ -62,7 +62,7 @@ class ConceptReader:
             for text in dict.fromkeys([*concept.phrases, *concept.examples]):
                 texts.append(text)
                 owners.append(concept.name)
-        key = hashlib.sha256("\n".join([encoder.weights_sha256, encoder.kind, *texts]).encode()).hexdigest()
+        key = hashlib.sha256("\n".join([encoder.query_identity, *texts]).encode()).hexdigest()
         vectors = _read_cache(Path(cache_dir), key, len(texts), encoder.dimension)
         if vectors is None:
             vectors = np.asarray(encoder.encode_phrases(texts), dtype=np.float32)

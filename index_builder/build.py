@@ -160,6 +160,7 @@ def build_index(
         "build_notes": notes,
         "rows_read": described.catalogue.report.rows_read,
         "embedded": len(todo),
+        "document_precision": encoder.document_precision,
         "reused": len(songs) - len(todo),
         "embed_seconds": round(embed_seconds, 3),
     }

@@ -94,9 +94,19 @@ class Settings:
     catalogue's lost characters and spreadsheet date, each with its evidence in ``data/README.md``."""
 
     encoder: str = "fast"
-    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, queries
-    through an ONNX export of the same model) or ``plain`` (sentence-transformers float32 for both).
-    ``python -m bench.encoder`` measures one against the other."""
+    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, else through an
+    int8 ONNX graph; queries through an fp32 ONNX export of the same model) or ``plain``
+    (sentence-transformers float32 for both). ``python -m bench.encoder`` measures one against the other."""
+
+    encoder_precision: str = "auto"
+    """What the fast encoder embeds song descriptions in: ``auto`` (default: ``bf16`` where the CPU has native bf16,
+    else ``int8``), or ``bf16``, ``int8``, ``fp32`` whatever the CPU. ``ONEDNN_MAX_CPU_ISA=AVX2`` makes ``auto``
+    choose as on an AVX2-only CPU (index_builder/cpu_features.py)."""
+
+    encoder_query_precision: str = "auto"
+    """How the fast encoder embeds requests: ``auto`` (default) and ``fp32`` run the fp32 ONNX export; ``int8`` runs
+    the int8 graph, faster on AVX2, but its quality fell 0.012 below plain on one query set, past the 0.01 gate
+    (``python -m bench.quality_gate``; docs/speed.md)."""
 
     batch_size: int = 32
     """Texts per embedding batch while building an index."""
