@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Collection, Mapping
 
@@ -183,6 +184,15 @@ class SearchEngine:
             relaxed=relaxed,
             total_s=total_s,
         )
+
+    def order_response(self, response: SearchResponse, order: str | None) -> SearchResponse:
+        """``response`` with its songs laid out in ``order`` and ranked by place (None: as it is)."""
+        if order is None or not response.results:
+            return response
+        rows = np.array([self.catalogue.row_of(r.song_id) for r in response.results], dtype=np.int64)
+        placed = [response.results[int(i)] for i in self.playlist_order(order, rows)]
+        results = [dataclasses.replace(result, rank=rank) for rank, result in enumerate(placed, 1)]
+        return dataclasses.replace(response, results=results)
 
     def playlist_order(self, order: str | None, rows: np.ndarray) -> np.ndarray:
         """Positions into ``rows`` (songs in rank order) laid out in ``order`` (``assistant/ordering.py``)."""

@@ -7,14 +7,16 @@ a missing value (NaN) counts as the middle of the list.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 ORDERS = ("build_up", "wind_down", "arc", "smooth")
 """The orders ``order_positions`` knows; None (or "rank") keeps the ranking."""
 
 
 def intensity(energy: np.ndarray, tempo: np.ndarray) -> np.ndarray:
-    """Each song's intensity within the list, 0-1: the mean of its energy and tempo ranks among these songs
-    (a feature missing for a song counts as 0.5; a feature missing for all of them is left out)."""
+    """Each song's intensity within the list, 0-1: the mean of its energy and tempo ranks among these songs (ties
+    share their mean rank, so the result does not depend on the list's order; a feature missing for a song counts
+    as 0.5; a feature missing for all of them is left out)."""
     parts = []
     for values in (np.asarray(energy, dtype=float), np.asarray(tempo, dtype=float)):
         known = np.isfinite(values)
@@ -22,8 +24,7 @@ def intensity(energy: np.ndarray, tempo: np.ndarray) -> np.ndarray:
             continue
         ranks = np.full(len(values), 0.5)
         if known.sum() > 1:
-            order = np.argsort(np.argsort(values[known], kind="stable"), kind="stable")
-            ranks[known] = order / (known.sum() - 1)
+            ranks[known] = (rankdata(values[known]) - 1) / (known.sum() - 1)
         parts.append(ranks)
     return np.mean(parts, axis=0) if parts else np.full(len(np.asarray(energy)), 0.5)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -35,8 +36,8 @@ class PlaylistWords:
 
 
 def plain_words(text: str) -> str:
-    """Lower case, apostrophes removed, hyphens and runs of spaces as one space: how the lists are matched."""
-    return " ".join(str(text).casefold().replace("’", "'").replace("'", "").replace("-", " ").split())
+    """Lower case, apostrophes removed, other punctuation (hyphens, commas) as spaces: how the lists are matched."""
+    return " ".join(re.sub(r"[^\w\s]", " ", str(text).casefold().replace("’", "").replace("'", "")).split())
 
 
 @cache
