@@ -28,6 +28,7 @@ from index_builder.index_store import (
     load_index,
     reusable_vectors,
 )
+from index_builder.schema import SONG_COLUMNS
 from index_builder.settings import Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
 from index_builder.text_checks import TextRepairs
@@ -167,10 +168,13 @@ def open_index(
     current model, template and catalogue; otherwise rebuild (or raise)."""
     try:
         if settings.milvus_uri:
-            return _open_collection(settings, encoder, column_map)
+            collection = _open_collection(settings, encoder, column_map)
+            _check_song_columns(collection.songs, settings.resolved_milvus_collection)
+            return collection
         folder = settings.resolved_index_dir
         index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
         _check_scheme(index, str(folder), settings)
+        _check_song_columns(index.songs, str(folder))
         wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
         if index.plan != wanted:
             raise IndexMismatch(
@@ -185,6 +189,14 @@ def open_index(
         if on_progress:
             on_progress(message)
     return build_index(settings, encoder, column_map, on_progress)
+
+
+def _check_song_columns(songs: pd.DataFrame, where: str) -> None:
+    """An index whose songs table lacks a field the loader now reads (``album``, ``explicit``) was built by an
+    older Moodring: IndexMismatch, so that it is rebuilt (its vectors are reused)."""
+    missing = [name for name in SONG_COLUMNS if name not in songs.columns]
+    if missing:
+        raise IndexMismatch(f"The index at {where} has no {', '.join(missing)} for its songs (an older build).")
 
 
 def store_target(settings: Settings, dimension: int) -> StoreTarget:

@@ -3,6 +3,9 @@ on arrays, through the engine (the real model and FAISS over catalogues the test
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 import pytest
 
@@ -334,7 +337,7 @@ def test_the_export_keeps_the_order(shaped_engine):
     response = shaped_engine.order_response(shaped_engine.search("summer songs", k=8), "wind_down")
     ids = [r.song_id for r in response.results]
     rows = playlist_rows([r.to_dict() for r in response.results], shaped_engine.songs)
-    assert [line.split(",")[6] for line in to_csv(rows).splitlines()[1:]] == ids
+    assert [row["song_id"] for row in csv.DictReader(io.StringIO(to_csv(rows)))] == ids
     assert [e["location"] for e in parse_m3u(to_m3u(rows))] == [f"spotify:track:{i}" for i in ids]
 
 
