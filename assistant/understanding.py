@@ -78,7 +78,13 @@ class QueryIntent:
             or self.year_min is not None
             or self.year_max is not None
             or self.ranges
+            or self.clean
         )
+
+    @property
+    def shapes_playlist(self) -> bool:
+        """Whether the request says how to shape the playlist: a length, an order, clean, every version."""
+        return self.length_s is not None or self.order is not None or self.clean or self.all_versions
 
     def describe(self) -> str:
         """``high energy, workout; genre dance pop; excluding Kesha; 2015 or later``."""
@@ -341,18 +347,20 @@ def _take_length(text: str, intent: QueryIntent, words: PlaylistWords) -> str:
         intent.length_s = seconds
         return text[: match.start()] + " " + text[match.end() :]
     for match in _MINUTES.finditer(text):
-        minutes = float(match.group("amount"))
-        after = text[match.end() :].split()[:1]
         before = text[: match.start()].split()[-1:]
         side = match.group("side")
-        if minutes < SHORTEST_PLAYLIST_MINUTES or _followed_by(text, match.end(), words.length_per_song):
+        if float(match.group("amount")) < SHORTEST_PLAYLIST_MINUTES or _followed_by(
+            text, match.end(), words.length_per_song
+        ):
             continue
         if side and re.fullmatch(f"{_BELOW}|{_ABOVE}", side):
-            whole = after in (["of"], ["worth"])
+            whole = _followed_by(text, match.end(), ("of", "worth"))
         else:
-            whole = bool(after and after[0] in words.length_after) or bool(before and before[0] in words.length_before)
+            whole = _followed_by(text, match.end(), words.length_after) or bool(
+                before and plain_words(before[0]) in words.length_before
+            )
         if whole:
-            intent.length_s = minutes * 60
+            intent.length_s = float(match.group("amount")) * 60
             return text[: match.start()] + " " + text[match.end() :]
     return text
 

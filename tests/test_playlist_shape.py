@@ -368,3 +368,17 @@ def test_intensity_does_not_depend_on_the_list_order():
     energy, tempo = np.array([0.5, 0.5, 0.2, 0.9]), np.array([120.0, 100.0, 120.0, 90.0])
     shuffle = np.array([3, 1, 0, 2])
     assert intensity(energy[shuffle], tempo[shuffle]).tolist() == intensity(energy, tempo)[shuffle].tolist()
+
+
+def test_a_playlist_shape_is_a_follow_up_in_the_chat(bundled_engine):
+    from assistant.chat import ChatSession, chat
+
+    session = ChatSession()
+    _, session = chat("upbeat songs for a run", None, session, bundled_engine, 10)
+    reply, session = chat("make it 45 minutes that builds up", None, session, bundled_engine, 10)
+    assert "Changed the last request" in reply and "about 45 min in all; ordered: building up" in reply
+    assert "Playlist: " in reply
+    reply, session = chat("clean please", None, session, bundled_engine, 10)
+    assert "Changed the last request" in reply and "clean (no explicit songs)" in reply
+    assert "does not mark explicit songs" in reply
+    assert session.dialogue.intent.length_s == 2700 and session.dialogue.intent.order == "build_up"
