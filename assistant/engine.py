@@ -162,13 +162,13 @@ class SearchEngine:
         scores = scores + fit_bonus(
             intent, self.catalogue, ids, settings.soft_match_weight, settings.feature_fit_weight
         )
-        picked = self.settings.playlist_max_songs if length_s is not None else count
-        order = self.pick(scores + FILL_OFFSET * matching, ids, picked, diverse, one_version=not intent.all_versions)
+        ranked = scores + FILL_OFFSET * matching
+        one_version = not intent.all_versions
         total_s = None
-        if length_s is not None:
-            durations = self.catalogue.raw["duration_s"].to_numpy()[ids[order]]
-            chosen = take_length(durations, length_s)
-            order, total_s = order[chosen], float(durations[chosen].sum())
+        if length_s is None:
+            order = self.pick(ranked, ids, count, diverse, one_version)
+        else:
+            order, total_s = self._fill_length(ranked, ids, length_s, wanted, diverse, one_version)
             notes.insert(0, length_note(total_s, len(order), length_s))
         order = order[self.playlist_order(intent.order, ids[order])]
         standing = standouts(self.catalogue.feature_values(ids[order]), self.catalogue.std)
@@ -259,6 +259,22 @@ class SearchEngine:
             notes.append(f"A playlist holds at most {describe_length(most)}; here is one that long.")
             return most
         return float(intent.length_s)
+
+    def _fill_length(
+        self, scores: np.ndarray, rows: np.ndarray, length_s: float, wanted: int, diverse: bool, one_version: bool
+    ) -> tuple[np.ndarray, float]:
+        """Positions of the songs, best first, whose lengths add up to ``length_s`` (``playlist_length``) and their
+        total: picked as an answer of twice the songs it should take, or of ``playlist_max_songs`` when those fall
+        short."""
+        lengths = self.catalogue.raw["duration_s"].to_numpy()
+        most = self.settings.playlist_max_songs
+        for count in dict.fromkeys((min(most, 2 * wanted + 5), most)):
+            order = self.pick(scores, rows, count, diverse, one_version)
+            durations = lengths[rows[order]]
+            if np.nansum(durations) >= length_s or len(order) < count:
+                break
+        chosen = take_length(durations, length_s)
+        return order[chosen], float(durations[chosen].sum())
 
     def _songs_for(self, length_s: float) -> int:
         """About how many songs of this catalogue's median length fill ``length_s`` (at most
