@@ -271,7 +271,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             count = gr.Slider(1, engine.settings.max_k, value=engine.settings.top_k, step=1, label="Songs")
             diverse = gr.Checkbox(True, label="Diverse: at most two songs per artist")
             order_box = gr.Dropdown(ORDER_CHOICES, value="rank", label="Order", info="the export keeps it")
-        filter_inputs = [genre_box, year_low, year_high, count, diverse, order_box, session]
+        filter_inputs = [genre_box, year_low, year_high, count, diverse, session, order_box]
 
         with gr.Tabs():
             with gr.Tab("Moods"):
@@ -329,7 +329,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         outputs = [results, csv_button, m3u_button, text_list, uri_list, exports]
 
         def on_preset(name: str) -> Callable[..., tuple]:
-            def run(genres, low, high, k, diverse_on, order, state, folder=None) -> tuple:
+            def run(genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
                 current, offered = engine_of(state)
                 try:
                     filters = offered.filters(genres, low, high)
@@ -344,7 +344,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         for button, name in preset_buttons:
             button.click(on_preset(name), [*filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_browse(text, genres, low, high, k, diverse_on, order, state, folder=None) -> tuple:
+        def on_browse(text, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
@@ -357,7 +357,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         browse_button.click(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
         query.submit(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_similar(title, genres, low, high, k, diverse_on, order, state, folder=None) -> tuple:
+        def on_similar(title, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
@@ -369,7 +369,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
 
         similar_button.click(on_similar, [seed, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_taste(titles, genres, low, high, k, diverse_on, order, state, folder=None) -> tuple:
+        def on_taste(titles, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 profile = taste_profile(current, titles or [])

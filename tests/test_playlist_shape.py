@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -382,3 +383,23 @@ def test_a_playlist_shape_is_a_follow_up_in_the_chat(bundled_engine):
     assert "Changed the last request" in reply and "clean (no explicit songs)" in reply
     assert "does not mark explicit songs" in reply
     assert session.dialogue.intent.length_s == 2700 and session.dialogue.intent.order == "build_up"
+
+
+def test_the_discover_order_control_lays_out_the_answer_and_its_export(shaped_engine):
+    import gradio as gr
+
+    from assistant.chat import ChatSession
+    from assistant.discovery_ui import add_discovery_tabs
+
+    with gr.Blocks(analytics_enabled=False) as demo:
+        add_discovery_tabs(shaped_engine, gr.State(ChatSession()))
+    browse = next(b.fn for b in demo.fns.values() if getattr(b.fn, "__name__", "") == "on_browse")
+    _, csv_path, m3u_path, *_ = browse("summer songs", None, 1900, 2100, 7, True, None, "build_up")
+    with open(csv_path, encoding="utf-8") as handle:
+        exported = list(csv.DictReader(handle))
+    assert [int(row["rank"]) for row in exported] == list(range(1, 8))
+    rows = np.array([shaped_engine.catalogue.row_of(row["song_id"]) for row in exported])
+    raw = shaped_engine.catalogue.raw
+    assert np.all(np.diff(intensity(raw["energy"].to_numpy()[rows], raw["tempo"].to_numpy()[rows])) >= 0)
+    m3u = [entry["location"] for entry in parse_m3u(Path(m3u_path).read_text(encoding="utf-8"))]
+    assert m3u == [f"spotify:track:{row['song_id']}" for row in exported]
