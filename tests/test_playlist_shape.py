@@ -403,3 +403,11 @@ def test_the_discover_order_control_lays_out_the_answer_and_its_export(shaped_en
     assert np.all(np.diff(intensity(raw["energy"].to_numpy()[rows], raw["tempo"].to_numpy()[rows])) >= 0)
     m3u = [entry["location"] for entry in parse_m3u(Path(m3u_path).read_text(encoding="utf-8"))]
     assert m3u == [f"spotify:track:{row['song_id']}" for row in exported]
+
+
+def test_more_like_a_song_leaves_its_other_versions_out(shaped_engine):
+    from assistant.discovery.similar import more_like_this
+
+    response = more_like_this(shaped_engine, "Bright Lights", k=5)
+    assert not any(r.title.startswith("Bright Lights") for r in response.results)
+    assert len(response.results) == 5
