@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec, scheme_problems
-from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
+from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue, map_columns
+from index_builder.catalogue_file import catalogue_header
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
-from index_builder.errors import IndexMismatch
+from index_builder.errors import CatalogueError, IndexMismatch
 from index_builder.index_store import (
     FaissFolder,
     IndexKey,
@@ -169,12 +170,12 @@ def open_index(
     try:
         if settings.milvus_uri:
             collection = _open_collection(settings, encoder, column_map)
-            _check_song_columns(collection.songs, settings.resolved_milvus_collection)
+            _check_song_columns(collection.songs, settings.resolved_milvus_collection, settings, column_map)
             return collection
         folder = settings.resolved_index_dir
         index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
         _check_scheme(index, str(folder), settings)
-        _check_song_columns(index.songs, str(folder))
+        _check_song_columns(index.songs, str(folder), settings, column_map)
         wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
         if index.plan != wanted:
             raise IndexMismatch(
@@ -191,10 +192,20 @@ def open_index(
     return build_index(settings, encoder, column_map, on_progress)
 
 
-def _check_song_columns(songs: pd.DataFrame, where: str) -> None:
-    """An index whose songs table lacks a field the loader now reads (``album``, ``explicit``) was built by an
-    older Moodring: IndexMismatch, so that it is rebuilt (its vectors are reused)."""
-    missing = [name for name in SONG_COLUMNS if name not in songs.columns]
+def _check_song_columns(
+    songs: pd.DataFrame, where: str, settings: Settings, column_map: Mapping[str, str] | None
+) -> None:
+    """An index built by an older Moodring lacks fields the loader now reads (``album``, ``explicit``): where the
+    catalogue has a column for one, IndexMismatch, so that the index is rebuilt (its vectors are reused). An index
+    of a catalogue without such columns (the shipped bundled one) stays as it is."""
+    if all(name in songs.columns for name in SONG_COLUMNS):
+        return
+    try:
+        header = catalogue_header(Path(settings.catalogue_path), CatalogueLimits.from_settings(settings))
+        mapping = map_columns(header, column_map)
+    except (OSError, EOFError, CatalogueError):
+        return  # the catalogue's own checks say what is wrong with it when it is next loaded
+    missing = [name for name in SONG_COLUMNS if name in mapping and name not in songs.columns]
     if missing:
         raise IndexMismatch(f"The index at {where} has no {', '.join(missing)} for its songs (an older build).")
 

@@ -411,3 +411,37 @@ def test_more_like_a_song_leaves_its_other_versions_out(shaped_engine):
     response = more_like_this(shaped_engine, "Bright Lights", k=5)
     assert not any(r.title.startswith("Bright Lights") for r in response.results)
     assert len(response.results) == 5
+
+
+def _as_an_older_build(folder) -> None:
+    """Drop the album and explicit fields from an index folder's songs table, recording its new checksum."""
+    import json
+
+    import pandas as pd
+
+    from index_builder.index_store import MANIFEST_FILE, SONGS_FILE
+    from index_builder.model_store import sha256_of_file
+
+    songs = pd.read_parquet(folder / SONGS_FILE).drop(columns=["album", "explicit"])
+    songs.to_parquet(folder / SONGS_FILE, index=False)
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    manifest["files"][SONGS_FILE] = sha256_of_file(folder / SONGS_FILE)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+def test_an_older_index_is_rebuilt_only_where_the_catalogue_has_the_new_columns(encoder, tmp_path):
+    from index_builder.build import open_index
+    from index_builder.errors import IndexMismatch
+
+    with_albums = test_settings(tmp_path / "a", write_csv(tmp_path / "albums.csv", HEADER, ROWS))
+    plain_rows = [[*row[:3], *row[5:]] for row in ROWS]
+    plain_header = [name for name in HEADER if name not in ("track_album_name", "explicit")]
+    without = test_settings(tmp_path / "p", write_csv(tmp_path / "plain.csv", plain_header, plain_rows))
+    for settings in (with_albums, without):
+        open_index(settings, encoder)
+        _as_an_older_build(settings.resolved_index_dir)
+    with pytest.raises(IndexMismatch, match="has no album, explicit for its songs"):
+        open_index(with_albums, encoder, rebuild=False)
+    rebuilt = open_index(with_albums, encoder)
+    assert "album" in rebuilt.songs and rebuilt.manifest["embedded"] == 0  # every vector reused
+    assert "album" not in open_index(without, encoder, rebuild=False).songs  # nothing to gain: kept as it is
