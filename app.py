@@ -48,6 +48,7 @@ from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from assistant.escaping import escape_markdown
 from assistant.login_throttle import LoginThrottle
+from assistant.upload_progress import EmbeddingProgress
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.errors import MoodringError, QueryError
@@ -111,8 +112,15 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             engine=session.engine, catalogue_name=session.catalogue_name, workspace=session.workspace
         )
 
-    def upload(path: str | None, history: list[dict], session: ChatSession) -> tuple[list[dict], ChatSession, str]:
-        message, session = open_catalogue(path, history, session, settings, engine.encoder)
+    def upload(
+        path: str | None,
+        history: list[dict],
+        session: ChatSession,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008  Gradio finds the bar by this default
+    ) -> tuple[list[dict], ChatSession, str]:
+        message, session = open_catalogue(
+            path, history, session, settings, engine.encoder, on_embedded=EmbeddingProgress(progress)
+        )
         discard_upload(path)  # the session has its own copy; Gradio's would be served to anyone given its path
         if message:
             history = [*history, {"role": "assistant", "content": message}]

@@ -318,11 +318,19 @@ class CatalogueView:
         similarity = (self.audio @ target) / np.maximum(norms, 1e-12)
         return np.where(self.has_audio, similarity, 0.0)
 
+    def song_vectors(self, rows: Iterable[int]) -> np.ndarray:
+        """The description embeddings of the songs at ``rows``, in that order (read from the index, a few at a
+        time: a million songs' vectors are never copied for them)."""
+        if self._store is None:
+            raise ValueError("This catalogue view has no vectors.")
+        return self._store.vectors(np.fromiter(rows, dtype=np.int64))
+
     def text_similarity(self, vector: np.ndarray) -> np.ndarray:
-        """Cosine between every song's description embedding and ``vector`` (normalized here)."""
-        vector = np.asarray(vector, dtype=np.float32)
-        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        return (self.vectors @ vector).astype(np.float64)
+        """Cosine between every song's description embedding and ``vector`` (normalized here), computed where the
+        index stores the vectors (``VectorStore.similarities``)."""
+        if self._store is None:
+            raise ValueError("This catalogue view has no vectors.")
+        return np.asarray(self._store.similarities(np.asarray(vector, dtype=np.float32)), dtype=np.float64)
 
     def hybrid_similarity(
         self, audio_target: np.ndarray | None, text_vector: np.ndarray, audio_weight: float

@@ -21,7 +21,7 @@ from assistant.understanding import QueryIntent, describe_length, understand
 from assistant.vocabulary import Vocabulary, load_concepts, load_known_words
 from assistant.word_lists import WORDS_FILE, load_word_lists
 from index_builder.buckets import load_bucket_spec
-from index_builder.build import open_index
+from index_builder.build import open_index, searchable_by
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch, QueryError
 from index_builder.settings import Settings
@@ -39,7 +39,7 @@ class SearchEngine:
     it."""
 
     def __init__(self, index: VectorStore, encoder: Encoder, settings: Settings) -> None:
-        if not encoder.matches_manifest(index.manifest):
+        if not searchable_by(encoder, index.manifest):
             raise IndexMismatch(
                 f"The index was embedded by {index.manifest.get('model_name')}, not the loaded {encoder.model_name}; "
                 "rebuild it."
@@ -86,7 +86,7 @@ class SearchEngine:
         phrases = reader.uncovered(intent, self.vocabulary)
         if phrases:
             vectors = self.encoder.encode_queries([intent.semantic_text, *phrases])
-            readings = reader.read(phrases, vectors[1:])
+            readings = reader.read(phrases, vectors[1:], reader.negated(intent, self.vocabulary))
             add_readings(intent, readings, self.vocabulary.concepts, self.catalogue.bucket_words)
         return intent
 

@@ -5,12 +5,13 @@ Every weight lives in ``Settings``; the functions here take plain arrays and are
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.catalogue_view import CatalogueView
 from assistant.understanding import QueryIntent
+from assistant.vocabulary import word_direction
 
 
 def fit_bonus(intent: QueryIntent, view: CatalogueView, ids: np.ndarray, soft_weight: float, fit_weight: float):
@@ -55,18 +56,6 @@ def feature_fit(intent: QueryIntent, view: CatalogueView, ids: np.ndarray) -> np
         total += abs(lean) * (percentile if lean > 0 else 1.0 - percentile)
         weight += abs(lean)
     return (total / weight if weight else total).astype(np.float32)
-
-
-def word_direction(bucket_words: Mapping[str, Sequence[str]], feature: str, words: set[str] | frozenset[str]) -> int:
-    """+1 when ``words`` are the feature's upper buckets, -1 for the lower ones, 0 for the middle."""
-    ordered = bucket_words.get(feature)
-    if ordered is None:
-        return 0
-    positions = [ordered.index(word) for word in words if word in ordered]
-    if not positions:
-        return 0
-    lean = float(np.mean(positions)) - (len(ordered) - 1) / 2
-    return 0 if abs(lean) < 0.5 else int(np.sign(lean))
 
 
 def diverse_order(

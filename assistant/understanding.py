@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from assistant.playlist_words import PlaylistWords, plain_words
@@ -97,7 +97,8 @@ class QueryIntent:
             parts.append("by " + " or ".join(self.artists))
         if self.similar_artists:
             parts.append("like " + ", ".join(self.similar_artists))
-        excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
+        excluded = [self.readings.get(c.name, c.label) for c in self.excluded_concepts]
+        excluded += self.excluded_genres + self.excluded_artists
         if excluded:
             parts.append("excluding " + ", ".join(excluded))
         parts += [describe_range(feature, low, high) for feature, (low, high) in self.ranges.items()]
@@ -161,17 +162,42 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     remaining = _without_stated_state(remaining, vocabulary)
     remaining = _take_playlist_shape(remaining, intent, vocabulary.playlist)
     remaining = _take_numbers(remaining, intent)
-    remaining = _take_years(remaining, intent)
+    remaining = _take_years(remaining, intent, vocabulary.words.quantity_nouns)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
     capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", text) if w[:1].isupper()}
     kept = _take_mentions(words, vocabulary, intent, capitalized)
-    wishes = [c for c in intent.concepts if c.wish]
-    if wishes:  # what the person wants to feel wins over a mood that says otherwise ("stressed out, calm me down")
-        intent.concepts = [c for c in intent.concepts if c.wish or not any(c.contradicts(w) for w in wishes)]
+    intent.concepts = settle_conflicts(intent.concepts)
     intent.content_text = " ".join(kept)
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
     return intent
+
+
+def settle_conflicts(concepts: list[Concept], read: Collection[str] = ()) -> list[Concept]:
+    """Where concepts want different words of one feature, the one that describes the sound most directly decides.
+
+    What the person wants to feel replaces any concept it contradicts ("stressed out, calm me down"). Otherwise a
+    sound word beats a mood, and a mood a situation, on that feature only: "laundry on a lazy afternoon" stays
+    happy housework but lazy decides the energy. At the same rank, words the person typed beat concepts the model
+    ``read`` from other words; a concept left wanting nothing is dropped.
+    """
+    wishes = [c for c in concepts if c.wish]
+    concepts = [c for c in concepts if c.wish or not any(c.contradicts(w) for w in wishes)]
+
+    def rank(concept: Concept) -> tuple[int, bool]:
+        return concept.precedence, concept.name not in read
+
+    settled = []
+    for concept in concepts:
+        lost = {
+            feature
+            for feature in concept.wants
+            for other in concepts
+            if rank(other) > rank(concept) and concept.disagrees(other, feature)
+        }
+        if len(lost) < len(concept.wants):
+            settled.append(concept.without(lost) if lost else concept)
+    return settled
 
 
 def semantic_text(content: str, concepts: Iterable[Concept]) -> str:
@@ -180,8 +206,9 @@ def semantic_text(content: str, concepts: Iterable[Concept]) -> str:
     return " ".join([content, *extra]).strip()
 
 
-def _take_years(text: str, intent: QueryIntent) -> str:
-    """Read year and decade phrases into the intent and cut them out of the text."""
+def _take_years(text: str, intent: QueryIntent, quantity_nouns: frozenset[str] = frozenset()) -> str:
+    """Read year and decade phrases into the intent and cut them out of the text; a bare number before one of
+    ``quantity_nouns`` is a quantity."""
     patterns: list[tuple[str, str]] = [
         (rf"(?:nothing|no songs?|none)\s+(?:before|older than|earlier than|prior to)\s+({_YEAR})", "min"),
         (rf"(?:nothing|no songs?|none)\s+(?:after|newer than|later than)\s+({_YEAR})", "max"),
@@ -208,6 +235,9 @@ def _take_years(text: str, intent: QueryIntent) -> str:
             elif kind == "range":
                 low, high = sorted(int(v) for v in values)
             elif kind == "year":
+                following = text[match.end() :].split()[:1]
+                if following and following[0].strip(",.;!?") in quantity_nouns:
+                    continue  # "2000 miles": a quantity, not a year
                 low = high = int(values[0])
             else:
                 year = int(values[0])
@@ -434,23 +464,44 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
                 mention, length = singles[guess[0]], 1
                 intent.corrections.append(f"read '{words[position]}' as '{guess[0]}'")
                 words = [*words[:position], guess[0], *words[position + 1 :]]
+        if mention is not None and mention.kind == "concept":
+            mention = _concept_in_context(words, position, length, mention, vocabulary.words)
         if mention is None:
             kept.append(words[position])
             position += 1
             continue
-        negation_start = _negation_start(words, position, vocabulary.words)
-        negated = negation_start is not None
-        if negation_start is not None:
-            for word in reversed(words[negation_start:position]):  # the negation is not what the request is about
+        negation = negation_start(words, position, vocabulary.words)
+        negated = negation is not None
+        if negation is not None:
+            for word in reversed(words[negation:position]):  # the negation is not what the request is about
                 if kept and kept[-1] == word:
                     kept.pop()
         _record(mention, negated, kept, intent, vocabulary)
+        shadowed = vocabulary.shadowed.get(tuple(words[position : position + length]))
+        if negated and mention.kind == "genre" and shadowed is not None:  # "no rap": no rapping either
+            _record(shadowed, negated, kept, intent, vocabulary)
         if mention.kind == "concept" and not negated and _follows(words, position, vocabulary.words.insist):
             intent.strict.append(mention.value)
         if not negated:
             kept.extend(words[position : position + length])
         position += length
     return kept
+
+
+def _concept_in_context(
+    words: list[str], position: int, length: int, mention: Mention, lists: WordLists
+) -> Mention | None:
+    """The concept a phrase means where it stands: none when it describes the next word ("a long drive"), the
+    cool-down after an exercise ("stretching after a run"), else the phrase's own concept."""
+    phrase = " ".join(words[position : position + length])
+    after = words[position + length] if position + length < len(words) else ""
+    if after in lists.describes_other.get(phrase, ()):
+        return None
+    if mention.value in lists.exercises:
+        before = [w for w in words[max(0, position - 2) : position] if w not in lists.determiners]
+        if before and before[-1] in lists.after_words:
+            return Mention("concept", lists.cool_down)
+    return mention
 
 
 def _used_as_name(
@@ -468,7 +519,11 @@ def _used_as_name(
     if mention.kind == "artist" and all(word in capitalized for word in phrase):
         return True
     cues = lists.artist_cues if mention.kind == "artist" else lists.genre_cues
-    if after in lists.music_nouns or before in cues or _negation_start(words, position, lists) is not None:
+    # "fun songs" are happy songs: an artist whose name is also a mood word needs more than a music word after it
+    names_a_mood = mention.kind == "artist" and tuple(phrase) in vocabulary.shadowed
+    if (after in lists.music_nouns and not names_a_mood) or before in cues:
+        return True
+    if negation_start(words, position, lists) is not None:
         return True
     rest = [w for i, w in enumerate(words) if not position <= i < position + length]
     return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
@@ -530,7 +585,12 @@ def _without_stated_state(text: str, vocabulary: Vocabulary) -> str:
     markers = "|".join(r"\s+".join(map(re.escape, m)).replace("im", "i'?m") for m in vocabulary.words.state_markers)
     breaks = r"[,.;!?]|\s(?:but|so|and|help|need|want|please)\b|$"
     state = re.compile(rf"(?<![\w'])(?:{markers})\b[^,.;!?]*?(?={breaks})")
-    return state.sub(" ", text)
+
+    def unless_a_wish(match: re.Match[str]) -> str:  # "I'm over it" is the wish itself
+        clause = tokens(match.group(0))
+        return match.group(0) if any(_contains(clause, tokens(p)) for c in wishes for p in c.phrases) else " "
+
+    return state.sub(unless_a_wish, text)
 
 
 def _contains(words: list[str], phrase: list[str]) -> bool:
@@ -550,7 +610,7 @@ def _longest_phrase(
     return None, 0
 
 
-def _negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
+def negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
     """Where the negation of the mention at ``position`` begins, or None when it is not negated.
 
     A negator may stand right before the mention or a few filler words earlier ("nothing by Drake").
@@ -564,7 +624,7 @@ def _negation_start(words: list[str], position: int, lists: WordLists) -> int | 
             return end - 2
         if len(before) >= 3 and tuple(before[-3:-1]) in lists.negator_phrases:
             return end - 3
-        if end == 0 or position - end >= 3 or words[end - 1] not in lists.negation_filler:
+        if end == 0 or position - end >= 4 or words[end - 1] not in lists.negation_filler:
             return None
         end -= 1
 

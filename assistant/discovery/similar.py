@@ -41,7 +41,7 @@ def more_like_this(
     audio_target = space.audio[seed] if space.has_audio[seed] else None
     if audio_target is None:
         notes.append(f"'{space.titles[seed]}' has no audio features; matched on its description only.")
-    scores = space.hybrid_similarity(audio_target, space.vectors[seed], weight)
+    scores = space.hybrid_similarity(audio_target, space.song_vectors([seed])[0], weight)
     filters = filters or Filters()
     allowed = filters.mask(space)
     allowed[seed] = False
