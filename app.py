@@ -27,12 +27,23 @@ from assistant.api_arguments import (
     count_argument,
     flag_argument,
     history_argument,
+    minutes_argument,
     names_argument,
+    order_argument,
     text_argument,
     year_argument,
 )
 from assistant.body_limit import BodyLimit
-from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
+from assistant.chat import (
+    MAX_UPLOAD_BYTES,
+    ChatSession,
+    catalogue_status,
+    chat,
+    open_catalogue,
+    playlist_response,
+    release,
+    search_songs,
+)
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from assistant.escaping import escape_markdown
@@ -147,6 +158,27 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         except MoodringError as error:
             raise gr.Error(str(error), print_exception=False) from None
 
+    def playlist(
+        query: str,
+        minutes: int | None = None,
+        order: str | None = None,
+        clean: bool | None = None,
+        all_versions: bool | None = None,
+        k: int | None = None,
+    ) -> dict:
+        """A playlist for a request: ``minutes`` to fill (within one song), an ``order`` (rank, build_up, wind_down,
+        arc, smooth), ``clean`` (no explicit songs), ``all_versions`` (keep remixes); unset, the request's words
+        decide. Returns ``{query, understood, notes, relaxed, total_s, results}``."""
+        try:
+            return playlist_response(
+                engine, text_argument(query, "query"), minutes_argument(minutes, settings.playlist_max_minutes),
+                order_argument(order), None if clean is None else flag_argument(clean, "clean", False),
+                None if all_versions is None else flag_argument(all_versions, "all_versions", False),
+                count_argument(k),
+            )  # fmt: skip
+        except MoodringError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
     # Gradio deletes the files it served or received (exports, uploads) once older than export_max_age_s.
     delete_cache = (settings.cache_sweep_s, settings.export_max_age_s)
     with gr.Blocks(title="Moodring", analytics_enabled=False, delete_cache=delete_cache) as app:
@@ -212,6 +244,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             preprocess=False,  # api_chat checks the arguments as sent, so a wrong type gets a sentence, not a crash
         )
         gr.api(search, api_name="search", concurrency_id="search")
+        gr.api(playlist, api_name="playlist", concurrency_id="search")
     app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     return app
 

@@ -300,3 +300,28 @@ def search_songs(
     if response.relaxed is not None and not relax:
         return []
     return [result.to_dict() for result in response.results]
+
+
+def playlist_response(
+    engine: SearchEngine,
+    query: str,
+    minutes: int | None = None,
+    order: str | None = None,
+    clean: bool | None = None,
+    all_versions: bool | None = None,
+    k: int | None = None,
+) -> dict[str, object]:
+    """A playlist as a JSON-ready response (``query, understood, notes, relaxed, total_s, results``): the
+    request's own length, order, "clean" and "include remixes" words, each overridden by the argument given
+    (``minutes`` to fill, an ``order`` of ``assistant/ordering.py``, ``clean`` to leave explicit songs out,
+    ``all_versions`` to keep remixes and live versions)."""
+    intent = engine.understand(validate_query(query))
+    if minutes is not None:
+        intent.length_s = minutes * 60.0
+    if order is not None:
+        intent.order = order
+    if clean is not None:
+        intent.clean = clean
+    if all_versions is not None:
+        intent.all_versions = all_versions
+    return engine.search_intent(intent, k).to_dict()

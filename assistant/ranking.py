@@ -66,6 +66,8 @@ def diverse_order(
     max_per_artist: int = 2,
     relevance_weight: float = 0.85,
     pool_factor: int = 4,
+    albums: np.ndarray | None = None,
+    max_per_album: int = 2,
 ) -> np.ndarray:
     """Positions into ``scores`` of the ``count`` entries to show, best first.
 
@@ -74,8 +76,10 @@ def diverse_order(
     rescaled to 0-1 over the leading candidates and similarity to the picks so far is 1 when the artist already has
     a song among them (artist names compared case-insensitively). An artist with ``max_per_artist`` picks is skipped
     while any other artist has a candidate left, so the cap only gives way when the candidates run out. Relevance
-    is rescaled over the best ``pool_factor * count`` candidates (at least 40). The defaults are ``Settings``'
-    ``diversity_max_per_artist``, ``diversity_relevance_weight`` and ``diversity_pool_factor``.
+    is rescaled over the best ``pool_factor * count`` candidates (at least 40). With ``albums`` (an album code per
+    entry, -1 where unknown) no album takes more than ``max_per_album`` picks either, on the same terms. The
+    defaults are ``Settings``' ``diversity_max_per_artist``, ``diversity_relevance_weight``,
+    ``diversity_pool_factor`` and ``diversity_max_per_album``.
     """
     scores = np.asarray(scores, dtype=np.float64)
     count = max(0, min(int(count), len(scores)))
@@ -100,11 +104,17 @@ def diverse_order(
     top, bottom = float(pool[0]), float(pool[-1])
     relevance = (ranked - bottom) / (top - bottom) if top > bottom else np.ones_like(ranked)
     picks_per_artist = np.zeros(codes.max() + 1, dtype=np.int64)
+    album_codes = np.full(len(order), -1, dtype=np.int64) if albums is None else np.asarray(albums)[order]
+    picks_per_album = np.zeros(int(album_codes.max(initial=-1)) + 2, dtype=np.int64)  # the last counts unknowns
+    album_room = album_codes < 0
     available = np.ones(len(ranked), dtype=bool)
     chosen: list[int] = []
     while len(chosen) < count:
         picked = picks_per_artist[codes]
         candidates = available & (picked < max_per_artist)
+        with_album_room = candidates & (album_room | (picks_per_album[album_codes] < max_per_album))
+        if with_album_room.any():
+            candidates = with_album_room
         if not candidates.any():
             candidates = available
         value = relevance_weight * relevance - (1.0 - relevance_weight) * (picked > 0)
@@ -113,7 +123,21 @@ def diverse_order(
         chosen.append(best)
         available[best] = False
         picks_per_artist[codes[best]] += 1
+        picks_per_album[album_codes[best]] += 1
     return order[np.asarray(chosen, dtype=np.int64)]
+
+
+def best_of_each(scores: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Positions of the highest-scoring entry for each key (the first on a tie), in position order: one version
+    of each song when ``keys`` are version keys."""
+    scores = np.asarray(scores, dtype=np.float64)
+    keys = np.asarray(keys)
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-scores, keys))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    return np.sort(order[first])
 
 
 def leading_order(scores: np.ndarray, count: int) -> np.ndarray:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from assistant.playlist_words import PlaylistWords, plain_words
 from assistant.vocabulary import Concept, Mention, Vocabulary, tokens
 from assistant.word_lists import WordLists
 
@@ -39,6 +40,14 @@ class QueryIntent:
     """Concepts the person insisted on ("only fast songs"): never filled with the nearest songs."""
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     """Numbers the request states, by feature, in its own units: ``tempo`` in BPM, ``duration_s`` in seconds."""
+    length_s: float | None = None
+    """The whole playlist's length in seconds ("45 minutes for my run"): songs add up to it instead of a count."""
+    order: str | None = None
+    """How to order the songs (``assistant/ordering.py``): build_up, wind_down, arc or smooth; None keeps the rank."""
+    clean: bool = False
+    """No songs the catalogue marks explicit ("clean", "family friendly")."""
+    all_versions: bool = False
+    """Keep every version of a song ("include remixes"); by default remixes, live and feat. versions count once."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -69,7 +78,13 @@ class QueryIntent:
             or self.year_min is not None
             or self.year_max is not None
             or self.ranges
+            or self.clean
         )
+
+    @property
+    def shapes_playlist(self) -> bool:
+        """Whether the request says how to shape the playlist: a length, an order, clean, every version."""
+        return self.length_s is not None or self.order is not None or self.clean or self.all_versions
 
     def describe(self) -> str:
         """``high energy, workout; genre dance pop; excluding Kesha; 2015 or later``."""
@@ -90,7 +105,33 @@ class QueryIntent:
         years = describe_years(self.year_min, self.year_max)
         if years:
             parts.append(years)
+        if self.clean:
+            parts.append("clean (no explicit songs)")  # conditions.CLEAN_LABEL
+        if self.length_s is not None:
+            parts.append(f"about {describe_length(self.length_s)} in all")
+        if self.order is not None:
+            parts.append("ordered: " + ORDER_LABELS[self.order])
+        if self.all_versions:
+            parts.append("every version")
         return "; ".join(parts)
+
+
+ORDER_LABELS = {
+    "build_up": "building up",
+    "wind_down": "winding down",
+    "arc": "warm-up, peak, cool-down",
+    "smooth": "smooth tempo and energy flow",
+}
+"""How ``describe`` names each playlist order."""
+
+
+def describe_length(seconds: float) -> str:
+    """``45 min``, ``2 h``, ``1 h 30 min``."""
+    minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 def describe_range(feature: str, low: float | None, high: float | None) -> str:
@@ -119,6 +160,7 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
     remaining = _without_stated_state(remaining, vocabulary)
+    remaining = _take_playlist_shape(remaining, intent, vocabulary.playlist)
     remaining = _take_numbers(remaining, intent)
     remaining = _take_years(remaining, intent, vocabulary.words.quantity_nouns)
     remaining = _take_count(remaining, intent)
@@ -258,6 +300,105 @@ _STATED_NUMBERS = re.compile(
     rf"(?:(?P<side>{_BELOW}|{_ABOVE}|{_AROUND})\s+)?(?P<first>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<second>{_NUMBER}))?\s*"
     r"(?P<unit>bpm|beats per minute|minutes?|mins?|seconds?|secs?)(?![\w])"
 )
+
+
+_AMOUNT_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0}
+_HOURS = re.compile(
+    r"(?<![\w.])(?:(?P<half>half\s+(?:an\s+)?hour)|(?P<amount>\d{1,2}(?:\.\d+)?|an?|one|two|three|four|five|six)"
+    r"(?P<and_half>\s+and\s+a\s+half)?\s*-?\s*(?P<unit>hours?|hrs?|h)(?P<half_after>\s+and\s+a\s+half)?"
+    r"(?:\s+(?:and\s+)?(?P<minutes>\d{1,2})\s*(?:minutes?|mins?))?)(?:\s*-?\s*long)?(?![\w])"
+)
+_MINUTES = re.compile(
+    rf"(?<![\w.])(?:(?P<side>{_AROUND}|{_BELOW}|{_ABOVE})\s+)?(?P<amount>\d{{1,3}})\s*-?\s*(?:minutes?|mins?)"
+    r"(?:\s*-?\s*long)?(?![\w])"
+)
+SHORTEST_PLAYLIST_MINUTES = 10
+"""A stated number of minutes below this is never a whole playlist's length ("under 3 minutes for a run")."""
+
+
+def _take_playlist_shape(text: str, intent: QueryIntent, words: PlaylistWords) -> str:
+    """Read a whole length ("45 minutes for my run", "a 2-hour playlist"), an order ("build up", "wind down"),
+    "clean" and "include remixes" into the intent; cut out the length, clean and versions phrases (an order's
+    words stay: "songs to wind down" is also calm)."""
+    for phrase in words.keep_all_versions:
+        text, cut = _cut_phrase(text, phrase)
+        intent.all_versions = intent.all_versions or cut
+    for phrase in sorted(words.clean, key=len, reverse=True):
+        text, cut = _cut_phrase(text, phrase)
+        intent.clean = intent.clean or cut
+    clean_word = (
+        rf"(?<![\w'])clean\s+(?!(?:{'|'.join(map(re.escape, words.clean_not_before))})\b)"
+        rf"(?=(?:[\w']+\s+){{0,2}}?(?:{'|'.join(map(re.escape, words.clean_nouns))})(?![\w']))"
+    )
+    text, count = re.subn(clean_word, " ", text)
+    intent.clean = intent.clean or count > 0
+    text = _take_length(text, intent, words)
+    intent.order = _stated_order(f" {plain_words(text)} ", intent, words)
+    return text
+
+
+def _stated_order(plain: str, intent: QueryIntent, words: PlaylistWords) -> str | None:
+    """The order a request states; a phrase that also names a mood ("wind down") orders only a playlist, and a
+    rise with a fall ("warm up, peak, cool down") is an arc."""
+    said = {name for name, phrases in words.orders.items() if any(f" {p} " in plain for p in phrases)}
+    if "arc" in said or {"build_up", "wind_down"} <= said:
+        return "arc"
+    playlist = intent.length_s is not None or any(f" {n} " in plain for n in words.playlist_nouns)
+    for name, phrases in words.orders.items():
+        if any(f" {p} " in plain and (playlist or p not in words.order_mood_too) for p in phrases):
+            return name
+    return intent.order
+
+
+def _cut_phrase(text: str, phrase: str) -> tuple[str, bool]:
+    """``text`` without ``phrase`` (its words apart by spaces or hyphens, apostrophes optional), and whether it
+    was there."""
+    pattern = r"[\s-]+".join("'?".join(map(re.escape, word)) for word in phrase.split())
+    cut, count = re.subn(rf"(?<![\w']){pattern}(?![\w'])", " ", text)
+    return cut, count > 0
+
+
+def _take_length(text: str, intent: QueryIntent, words: PlaylistWords) -> str:
+    """A whole playlist's length: hours always ("an hour of focus music"), minutes when a length cue is next to
+    them ("45 minutes for my run", "music for 45 minutes"), never a minute count under SHORTEST_PLAYLIST_MINUTES
+    nor one with "under"/"over" unless "of" follows ("under 3 minutes" is each song's length)."""
+    for match in _HOURS.finditer(text):
+        if match.group("unit") == "h" and not (match.group("amount") or "").replace(".", "").isdigit():
+            continue
+        if _followed_by(text, match.end(), words.length_per_song):
+            continue
+        if match.group("half"):
+            seconds = 1800.0
+        else:
+            amount = match.group("amount")
+            hours = _AMOUNT_WORDS.get(amount) or float(amount)
+            hours += 0.5 if match.group("and_half") or match.group("half_after") else 0.0
+            seconds = hours * 3600 + 60 * float(match.group("minutes") or 0)
+        intent.length_s = seconds
+        return text[: match.start()] + " " + text[match.end() :]
+    for match in _MINUTES.finditer(text):
+        before = text[: match.start()].split()[-1:]
+        side = match.group("side")
+        if float(match.group("amount")) < SHORTEST_PLAYLIST_MINUTES or _followed_by(
+            text, match.end(), words.length_per_song
+        ):
+            continue
+        if side and re.fullmatch(f"{_BELOW}|{_ABOVE}", side):
+            whole = _followed_by(text, match.end(), ("of", "worth"))
+        else:
+            whole = _followed_by(text, match.end(), words.length_after) or bool(
+                before and plain_words(before[0]) in words.length_before
+            )
+        if whole:
+            intent.length_s = float(match.group("amount")) * 60
+            return text[: match.start()] + " " + text[match.end() :]
+    return text
+
+
+def _followed_by(text: str, end: int, phrases: Iterable[str]) -> bool:
+    """Whether one of ``phrases`` comes right after position ``end`` of ``text``."""
+    rest = f" {plain_words(text[end:])} "
+    return any(rest.startswith(f" {p} ") for p in phrases)
 
 
 def _take_numbers(text: str, intent: QueryIntent) -> str:

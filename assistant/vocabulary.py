@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from assistant.playlist_words import PlaylistWords, load_playlist_words
 from assistant.word_lists import WordLists, load_word_lists
 from index_builder.errors import ConfigError
 
@@ -97,6 +98,8 @@ class Vocabulary:
     concepts: dict[str, Concept]
     words: WordLists = field(default_factory=load_word_lists)
     """The word lists that steer reading (negators, cues, follow-up words)."""
+    playlist: PlaylistWords = field(default_factory=load_playlist_words)
+    """The words that shape a playlist (length, order, versions, clean)."""
     genres: tuple[str, ...] = ()
     artists: tuple[str, ...] = ()
     phrases: dict[tuple[str, ...], Mention] = field(default_factory=dict)
@@ -116,11 +119,17 @@ class Vocabulary:
         artists: Iterable[str] = (),
         words: WordLists | None = None,
         known_words: Iterable[str] = (),
+        playlist: PlaylistWords | None = None,
     ) -> Vocabulary:
         """Index concept phrases, genre names (and their endings that name a genre, like ``pop`` of ``canadian
         pop`` or ``hip hop`` of ``atl hip hop``) and artist names."""
         lists = words or load_word_lists()
-        vocabulary = cls(concepts={c.name: c for c in concepts}, words=lists, known_words=frozenset(known_words))
+        vocabulary = cls(
+            concepts={c.name: c for c in concepts},
+            words=lists,
+            playlist=playlist or load_playlist_words(),
+            known_words=frozenset(known_words),
+        )
         genre_phrases: set[str] = set()
         for genre in genres:
             parts = tokens(genre)

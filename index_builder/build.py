@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec, scheme_problems
-from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
+from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue, map_columns
+from index_builder.catalogue_file import catalogue_header
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
-from index_builder.errors import ConfigError, IndexMismatch
+from index_builder.errors import CatalogueError, ConfigError, IndexMismatch
 from index_builder.index_store import (
     MANIFEST_FILE,
     FaissFolder,
@@ -32,6 +33,7 @@ from index_builder.index_store import (
     load_index,
     reusable_vectors,
 )
+from index_builder.schema import SONG_COLUMNS
 from index_builder.settings import BUNDLED_CATALOGUE, Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
 from index_builder.text_checks import TextRepairs
@@ -185,8 +187,13 @@ def open_index(
         return shipped
     try:
         if settings.milvus_uri:
-            return _open_collection(settings, encoder, column_map)
-        return load_checked_folder(settings.resolved_index_dir, current_key(settings, encoder, column_map), settings)
+            collection = _open_collection(settings, encoder, column_map)
+            _check_song_columns(collection.songs, settings.resolved_milvus_collection, settings, column_map)
+            return collection
+        folder = settings.resolved_index_dir
+        index = load_checked_folder(folder, current_key(settings, encoder, column_map), settings)
+        _check_song_columns(index.songs, str(folder), settings, column_map)
+        return index
     except IndexMismatch as problem:
         if not rebuild:
             raise
@@ -195,6 +202,24 @@ def open_index(
         if on_progress:
             on_progress(message)
     return build_index(settings, encoder, column_map, on_progress)
+
+
+def _check_song_columns(
+    songs: pd.DataFrame, where: str, settings: Settings, column_map: Mapping[str, str] | None
+) -> None:
+    """An index built by an older Moodring lacks fields the loader now reads (``album``, ``explicit``): where the
+    catalogue has a column for one, IndexMismatch, so that the index is rebuilt (its vectors are reused). An index
+    of a catalogue without such columns (the shipped bundled one) stays as it is."""
+    if all(name in songs.columns for name in SONG_COLUMNS):
+        return
+    try:
+        header = catalogue_header(Path(settings.catalogue_path), CatalogueLimits.from_settings(settings))
+        mapping = map_columns(header, column_map)
+    except (OSError, EOFError, CatalogueError):
+        return  # the catalogue's own checks say what is wrong with it when it is next loaded
+    missing = [name for name in SONG_COLUMNS if name in mapping and name not in songs.columns]
+    if missing:
+        raise IndexMismatch(f"The index at {where} has no {', '.join(missing)} for its songs (an older build).")
 
 
 def load_checked_folder(folder: Path, key: IndexKey, settings: Settings) -> SongIndex:

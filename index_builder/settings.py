@@ -194,6 +194,18 @@ class Settings:
     diversity_max_per_artist: int = 2
     """Diversity (MMR): at most this many songs by one artist in an answer, while other artists can fill it."""
 
+    diversity_max_per_album: int = 2
+    """At most this many songs from one album (where the catalogue names albums) while other albums can fill it."""
+
+    playlist_max_minutes: int = 300
+    """The longest playlist a request may ask for ("a 2-hour dinner playlist"): five hours."""
+
+    playlist_max_songs: int = 120
+    """The most songs a playlist of a stated length may hold."""
+
+    playlist_arc_peak: float = 0.6
+    """An arc playlist (warm-up, peak, cool-down) peaks this far through it, 0-1."""
+
     diversity_relevance_weight: float = 0.85
     """Diversity (MMR's lambda): the share of a candidate's value from its relevance; the rest is a penalty for
     repeating an artist."""
