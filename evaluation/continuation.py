@@ -73,9 +73,14 @@ def held_out(songs: np.ndarray, playlist_id: str) -> tuple[np.ndarray, np.ndarra
 
 
 def metrics(scores: np.ndarray, given: np.ndarray, hidden: np.ndarray) -> tuple[float, float, float]:
-    """Recall@10, NDCG@10 and R-precision of ``scores`` over every song not given."""
+    """Recall@10, NDCG@10 and R-precision of ``scores`` over every song not given.
+
+    Ties are broken by a fixed random order, never by row: a playlist export lists each playlist's songs together,
+    so row order would hand a system that ties (co-occurrence, where most songs score 0) the held-out songs.
+    """
     candidates = np.setdiff1d(np.arange(len(scores)), given)
-    ranked = candidates[np.argsort(-scores[candidates], kind="stable")]
+    tiebreak = np.random.default_rng(0).random(len(scores))
+    ranked = candidates[np.lexsort((tiebreak[candidates], -scores[candidates]))]
     relevant = np.zeros(len(scores), dtype=bool)
     relevant[hidden] = True
     recall = float(relevant[ranked[:K]].sum()) / len(hidden)
