@@ -84,7 +84,7 @@ def _listener_answer(engine: SearchEngine, args: argparse.Namespace) -> SearchRe
         _say(f"{file['file']}: {file['plays']:,} plays ({file['format']})")
     for error in taste.history.errors:
         _say(f"skipped: {error}")
-    _say(taste.matched.report.as_markdown())
+    _say(taste.matched.report.as_text())
     if taste.profile is None:
         _say("No play matched a song of this catalogue, so there is nothing to recommend from.")
         return None

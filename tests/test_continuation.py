@@ -122,7 +122,7 @@ def test_continuation_of_a_catalogue_playlist_by_name(playlist_engine):
 def test_continuation_explains_the_playlists_sound(playlist_engine):
     response = continue_playlist(playlist_engine, ["Gym Rush", "p2"], k=1)  # a title and a track id
     assert response.results[0].title == "Señorita"  # with both in Gym Hits
-    assert response.results[0].explanation.startswith(("fits the playlist's", "with Gym Rush", "often together"))
+    assert response.results[0].explanation.startswith(("fits the playlist: ", "with Gym Rush", "often together"))
 
 
 def test_without_membership_content_alone_and_said(encoder, tmp_path):
@@ -174,15 +174,44 @@ def test_results_sections_survive_a_rewrite():
 
 
 @pytest.fixture(scope="module")
-def api(playlist_engine):
+def app(playlist_engine):
     with gr.Blocks(analytics_enabled=False) as demo:
         add_discovery_tabs(playlist_engine, gr.State(ChatSession()))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(demo.local_url, verbose=False, download_files=False)
+    yield demo
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def api(app):
+    return Client(app.local_url, verbose=False, download_files=False)
+
+
+def _handler(app, name):
+    return next(block.fn for block in app.fns.values() if getattr(block.fn, "__name__", "") == name)
+
+
+def test_page_handlers_for_history_and_continuation(app, tmp_path):
+    history = tmp_path / "mine.csv"
+    history.write_text("title,artist,plays\nGym Rush,Power Crew,4\n<b>Odd</b>,Nobody,1\n", encoding="utf-8")
+    report, summary, chart, markdown, csv_path, *_ = _handler(app, "on_history")(
+        [str(history)], "familiar", None, 2012, 2020, 3, True, None
+    )
+    assert "Matched 4 of 5 plays (80%)" in report and "&lt;b&gt;Odd" in report and "<b>" not in report
+    assert summary.startswith("**Your song")
+    assert chart.chart.startswith("Taste profile of 1 songs against the catalogue average")
+    assert "Gym Rush" in markdown and csv_path.endswith(".csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c,d,e\n1,2,3,4,5\n", encoding="utf-8")
+    message, *_ = _handler(app, "on_history")([str(bad)], "discover", None, 2012, 2020, 3, True, None)
+    assert message.startswith("bad.csv is a CSV, but not a listening history")
+    listing, *_ = _handler(app, "on_continue")(["Block Party", "Corner Store"], None, None, 2012, 2020, 2, True, None)
+    assert "Rain Waltz" in listing and "often together with" in listing
+    named, *_ = _handler(app, "on_continue")([], "Gym Hits", None, 2012, 2020, 2, True, None)
+    assert "continue the playlist Gym Hits" in named
 
 
 def test_continue_playlist_and_playlists_endpoints(api):

@@ -170,7 +170,7 @@ class PlaylistFit:
         return cls(space, seeds, tempo, words)  # type: ignore[arg-type]
 
     def explain(self, row: int, membership: Membership | None) -> tuple[str, tuple[str, ...]]:
-        """``fits the playlist's tempo 120-128 BPM and sad mood; often together with X in 3 playlists``."""
+        """``fits the playlist: tempo 120-128 BPM and sad mood; often together with X in 3 playlists``."""
         space = self.space
         fits: list[str] = []
         tempo = space.raw["tempo"].iat[row] if "tempo" in space.raw else np.nan
@@ -182,7 +182,7 @@ class PlaylistFit:
         song_words = space.song_words(row)
         shared = [word for feature, word in self.words.items() if song_words.get(feature) == word]
         fits += shared[:2]
-        parts = [f"fits the playlist's {' and '.join(fits)}"] if fits else []
+        parts = [f"fits the playlist: {' and '.join(fits)}"] if fits else []
         if membership is not None:
             counts = membership.shared_playlists(self.seeds, row)
             if counts.max(initial=0) > 0:

@@ -102,16 +102,14 @@ def read_history(paths: Sequence[str | Path], limits: HistoryLimits, skip_ms: in
     for path in paths:
         try:
             size = path.stat().st_size
-            total_bytes += size
             if size > limits.max_file_bytes:
                 raise HistoryError(
-                    f"{path.name} is {size / 1e6:.1f} MB; each history file may be at most "
-                    f"{limits.max_file_bytes / 1e6:.0f} MB."
+                    f"{path.name} is {_size(size)}; each history file may be at most {_size(limits.max_file_bytes)}."
                 )
+            total_bytes += size
             if total_bytes > limits.max_total_bytes:
                 raise HistoryError(
-                    f"{path.name} takes the files past {limits.max_total_bytes / 1e6:.0f} MB together, so it was not "
-                    "read."
+                    f"{path.name} takes the files past {_size(limits.max_total_bytes)} together, so it was not read."
                 )
             kind, plays = read_history_file(path, limits.max_rows - rows, skip_ms)
         except HistoryError as error:
@@ -313,6 +311,17 @@ def _times(values: pd.Series) -> pd.Series:
     from_numbers = pd.to_datetime(seconds, unit="s", utc=True, errors="coerce")
     from_text = pd.to_datetime(text.where(numeric.isna(), None), utc=True, errors="coerce", format="mixed")
     return from_numbers.fillna(from_text)
+
+
+def _size(count: int) -> str:
+    """``30 MB``, ``120 kB``."""
+    return (
+        f"{count / 1e6:.0f} MB"
+        if count >= 10_000_000
+        else f"{count / 1e6:.1f} MB"
+        if count >= 1e6
+        else (f"{count / 1e3:.0f} kB")
+    )
 
 
 def _empty() -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,19 +57,27 @@ class MatchReport:
 
     def as_markdown(self) -> str:
         """The report for the page, every title and artist escaped."""
+        return self._lines(escape_markdown, bold=True)
+
+    def as_text(self) -> str:
+        """The report for a terminal."""
+        return self._lines(str, bold=False)
+
+    def _lines(self, shown: Callable[[str], str], bold: bool) -> str:
         share = self.matched_plays / self.plays if self.plays else 0.0
-        lines = [
-            f"**Matched {self.matched_plays:,} of {self.plays:,} plays ({share:.0%}): {self.matched_tracks:,} of "
-            f"{self.tracks:,} distinct songs.**"
-        ]
+        head = (
+            f"Matched {self.matched_plays:,} of {self.plays:,} plays ({share:.0%}): {self.matched_tracks:,} of "
+            f"{self.tracks:,} distinct songs."
+        )
+        lines = [f"**{head}**" if bold else head]
         if self.by_how:
             lines.append("- matched by " + ", ".join(f"{how}: {n:,}" for how, n in self.by_how.items()))
         for reason, count in self.misses.items():
-            shown = "; ".join(escape_markdown(e) for e in self.examples.get(reason, []))
-            lines.append(f"- not matched, {escape_markdown(reason)}: {count:,}" + (f" (e.g. {shown})" if shown else ""))
+            examples = "; ".join(shown(e) for e in self.examples.get(reason, []))
+            lines.append(f"- not matched, {shown(reason)}: {count:,}" + (f" (e.g. {examples})" if examples else ""))
         near = self.examples.get(HOW[2])
         if near:
-            lines.append("- read as near matches: " + "; ".join(escape_markdown(e) for e in near))
+            lines.append("- read as near matches: " + "; ".join(shown(e) for e in near))
         return "\n".join(lines)
 
 
