@@ -39,7 +39,7 @@ from index_builder.text_checks import TextRepairs
 
 DEFAULT_CATALOGUE = PROJECT_ROOT.parent / "shared" / "data" / "spotify_playlists_a.csv.gz"
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
-WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
+WEIGHTS = (0.0, 0.01, 0.02, 0.05, *(round(w, 2) for w in np.linspace(0.1, 1.0, 10)))
 """Blend weights tried on the validation playlists."""
 K = 10
 

@@ -31,7 +31,9 @@ def playlist_engine(encoder, tmp_path_factory):
     from assistant.engine import SearchEngine
 
     folder = tmp_path_factory.mktemp("continuation")
-    return SearchEngine.from_settings(test_settings(folder, playlist_catalogue(folder)), encoder=encoder)
+    # Seven songs in four playlists: here membership is the signal, so it gets more weight than the default.
+    settings = test_settings(folder, playlist_catalogue(folder), continuation_cooccurrence_weight=0.6)
+    return SearchEngine.from_settings(settings, encoder=encoder)
 
 
 def _titles(response) -> list[str]:
