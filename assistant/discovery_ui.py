@@ -656,7 +656,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         with gr.Group(visible=False):
             history_upload = gr.File(file_count="multiple", label="files")
             history_api_mode = gr.Textbox(value="discover", label="mode", info="familiar / discover")
-            history_api_k = gr.Number(value=engine.settings.top_k, label="k", precision=0)
+            history_api_k = gr.JSON(value=engine.settings.top_k, label="k")  # any JSON: count_argument checks it
             history_output = gr.JSON(label="history")
             history_trigger = gr.Button("history")
 
