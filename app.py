@@ -13,14 +13,12 @@ import index_builder  # noqa: F401  first of all: it sets the process environmen
 # isort: on
 
 import argparse
-import contextlib
 import sys
 import threading
 import time
 from pathlib import Path
 
 import gradio as gr
-from gradio.utils import get_upload_folder, is_in_or_equal
 from starlette.middleware import Middleware
 
 from assistant.api_arguments import (
@@ -47,6 +45,7 @@ from assistant.chat import (
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from assistant.escaping import escape_markdown
+from assistant.export_folders import discard_upload
 from assistant.login_throttle import LoginThrottle
 from assistant.upload_progress import EmbeddingProgress
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
@@ -333,18 +332,6 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"Start-up: encoder {encoder_s:.1f} s, index {index_s:.1f} s, page {page_s:.1f} s.")
     launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth, settings=settings)
     return 0
-
-
-def discard_upload(path: str | None) -> None:
-    """Delete a file Gradio received into its cache (and its folder once empty); paths elsewhere are left alone."""
-    root = Path(get_upload_folder()).resolve()
-    if not path or not is_in_or_equal(path, root):
-        return
-    upload = Path(path).resolve()
-    upload.unlink(missing_ok=True)
-    if upload.parent != root:
-        with contextlib.suppress(OSError):  # not empty: another upload of the same content is in there
-            upload.parent.rmdir()
 
 
 def _warm_up(engine: SearchEngine) -> None:

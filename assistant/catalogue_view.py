@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from assistant.discovery.membership import Membership
 from assistant.playlist_words import PLAYLIST_WORDS_FILE, load_playlist_words
 from assistant.results import SearchResult
 from assistant.titles import TitleIndex, version_key
@@ -67,6 +68,8 @@ class CatalogueView:
         self.settings = settings
         self.count = len(songs)
         self._store = store
+        self.playlists: pd.DataFrame | None = None if store is None else getattr(store, "playlists", None)
+        """Playlist membership (``schema.PLAYLIST_COLUMNS``) when the index keeps it; None otherwise."""
         self.bucket_words: dict[str, tuple[str, ...]] = {name: b.words for name, b in scheme.features.items()}
         self.codes: dict[str, np.ndarray] = {}
         """Per feature, each song's bucket position (-1 where the value is missing)."""
@@ -130,6 +133,18 @@ class CatalogueView:
             if rows is not None:
                 mask[rows] = True
         return mask
+
+    @cached_property
+    def membership(self) -> Membership | None:
+        """Which songs share playlists (built on first use); None when the catalogue has no membership."""
+        if self.playlists is None or self.playlists.empty:
+            return None
+        return Membership.from_pairs(self.playlists, self.song_ids)
+
+    @cached_property
+    def credit_names(self) -> tuple[str, ...]:
+        """Every credited artist name (``credit_name`` form), sorted: what a typed artist is matched against."""
+        return tuple(sorted(self._credited))
 
     # ---- the same conditions as filters a store can push down (index_builder/vector_store.py) --------------
 

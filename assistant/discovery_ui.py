@@ -28,10 +28,18 @@ from gradio.components.plot import PlotData
 from gradio.processing_utils import encode_plot_to_base64
 from gradio.utils import get_upload_folder
 
-from assistant.api_arguments import clean_json, filter_arguments, names_argument, order_argument, text_argument
+from assistant.api_arguments import (
+    clean_json,
+    count_argument,
+    filter_arguments,
+    names_argument,
+    order_argument,
+    text_argument,
+)
 from assistant.chat import session_engine
 from assistant.conditions import Filters
 from assistant.discovery.browse import filtered_search
+from assistant.discovery.continuation import NO_MEMBERSHIP, continue_playlist
 from assistant.discovery.export import (
     FORMATS,
     NOT_PLAYABLE,
@@ -47,8 +55,9 @@ from assistant.discovery.similar import more_like_this
 from assistant.discovery.taste import radar_description, radar_figure, recommend_for_taste, taste_profile
 from assistant.engine import MAX_QUERY_CHARS, SearchEngine
 from assistant.escaping import escape_markdown
-from assistant.export_folders import export_folder, remove_export_folder
+from assistant.export_folders import discard_upload, export_folder, remove_export_folder
 from assistant.formatting import response_as_markdown
+from assistant.listening.for_you import MODES, ListeningTaste, for_you, import_history
 from assistant.results import SearchResponse
 from assistant.titles import SongNotFound
 from index_builder.errors import MoodringError, QueryError
@@ -64,7 +73,19 @@ ORDER_CHOICES = [
     ("Smooth tempo and energy flow", "smooth"),
 ]
 """The Discover tab's playlist orders (``assistant/ordering.py``), as the Order control offers them."""
-API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
+API_NAMES = (
+    "more_like_this",
+    "preset",
+    "presets",
+    "genres",
+    "years",
+    "browse",
+    "taste_profile",
+    "export",
+    "continue_playlist",
+    "playlists",
+    "history",
+)
 """The named endpoints this module registers (``/more_like_this`` and so on)."""
 
 
@@ -130,6 +151,32 @@ def api_taste_profile(
     return {"profile": profile.to_dict(), "recommendations": recommendations.to_dict()}
 
 
+def api_continue_playlist(
+    engine: SearchEngine,
+    songs: Sequence[str],
+    playlist: str = "",
+    k: int | None = 10,
+    genres: Sequence[str] | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    diverse: bool = True,
+) -> dict[str, object]:
+    """The songs that continue a playlist (its songs, or a catalogue playlist's name), each explained."""
+    filters = Filters.of(genres, year_min, year_max)
+    return continue_playlist(engine, songs, playlist, k, filters, diverse).to_dict()
+
+
+def api_history(
+    engine: SearchEngine, paths: Sequence[str | Path], mode: str = "discover", k: int | None = 10
+) -> dict[str, object]:
+    """A listening history read, matched and weighed (``taste``: song ids with weights), its profile and songs for
+    you (``mode`` familiar or discover)."""
+    taste = import_history(engine, paths)
+    answer = taste.to_dict()
+    answer["recommendations"] = for_you(engine, taste, mode, k).to_dict() if taste.profile is not None else None
+    return answer
+
+
 def export_file(engine: SearchEngine, fmt: str, results: object, folder: Path) -> str:
     """Write ``results`` (a result list or a response dict) as ``fmt`` into the session's ``folder``; the path."""
     rows = playlist_rows(results, engine.songs)
@@ -170,6 +217,8 @@ class CatalogueChoices:
     """Whether songs have file locations (an M3U of them plays)."""
     has_spotify_ids: bool = False
     """Whether songs have Spotify track ids (an M3U of URIs plays in Spotify; the URIs can be pasted)."""
+    playlists: tuple[str, ...] = ()
+    """The catalogue's playlist names (empty without membership)."""
 
     @property
     def playable(self) -> bool:
@@ -193,6 +242,7 @@ class CatalogueChoices:
         years = engine.songs["year"].dropna().astype(int)
         first, last = (int(years.min()), int(years.max())) if len(years) else (1900, 2100)
         has_files, has_spotify_ids = playlist_sources(engine.songs)
+        membership = catalogue.membership
         return cls(
             genres=[(f"{g['genre']} ({g['count']})", str(g["genre"])) for g in counts],
             first_year=first,
@@ -202,6 +252,7 @@ class CatalogueChoices:
             year_table=pd.DataFrame(catalogue.year_counts()),
             has_files=has_files,
             has_spotify_ids=has_spotify_ids,
+            playlists=tuple(sorted(set(membership.playlist_names), key=str.casefold)) if membership else (),
         )
 
     def filters(self, genres: list[str] | None, low: float | None, high: float | None) -> Filters:
@@ -310,6 +361,45 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                         elem_id="taste-radar",
                     )
                 taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
+            with gr.Tab("Your listening"):
+                history_files = gr.File(
+                    file_count="multiple",
+                    file_types=[".json", ".csv"],
+                    label="Listening history: Spotify StreamingHistory / Streaming_History_Audio JSON, a Last.fm "
+                    "scrobble CSV, or a CSV of title, artist[, plays]",
+                )
+                history_mode = gr.Radio(
+                    list(MODES),
+                    value="discover",
+                    label="For you",
+                    info="discover leaves out what you played a lot; familiar may bring back songs you know",
+                )
+                history_button = gr.Button("Read my history", variant="primary")
+                history_report = gr.Markdown(elem_id="history-report")
+                with gr.Row():
+                    history_summary = gr.Markdown(min_width=300)
+                    history_radar = gr.Plot(
+                        label="Your listening against the catalogue average",
+                        show_label=False,
+                        min_width=340,
+                        elem_id="history-radar",
+                    )
+            with gr.Tab("Continue a playlist"):
+                playlist_songs = gr.Dropdown(
+                    choices.songs,
+                    multiselect=True,
+                    filterable=True,
+                    allow_custom_value=True,
+                    label="The playlist's songs (type to search; titles or Spotify track ids)",
+                )
+                playlist_name = gr.Dropdown(
+                    list(choices.playlists),
+                    value=None,
+                    label="...or one of the catalogue's playlists",
+                    visible=bool(choices.playlists),
+                )
+                playlist_note = gr.Markdown("" if choices.playlists else NO_MEMBERSHIP)
+                continue_button = gr.Button("Continue the playlist", variant="primary")
 
         results = gr.Markdown(label="Results", elem_id="discover-results")
         with gr.Accordion("Export these results", open=False):
@@ -402,6 +492,47 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             api_visibility="private",
         )
 
+        def on_history(files, mode, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+            current, offered = engine_of(state)
+            paths = _upload_paths(files)
+            try:
+                taste = import_history(current, paths)
+                report = history_markdown(taste)
+                if taste.profile is None:
+                    return (report, "", None, *failed(QueryError("No play matched a song of this catalogue."), folder))
+                filters = offered.filters(genres, low, high)
+                response = for_you(current, taste, mode, int(k), filters, diverse_on)
+            except MoodringError as error:
+                return (escape_markdown(error), "", None, *failed(error, folder))
+            finally:
+                for path in paths:
+                    discard_upload(path)  # read once; a history is nobody else's to fetch from the cache
+            profile = taste.profile
+            figure = radar_figure(current.catalogue, profile, f"Your listening: {len(profile.rows)} songs")
+            chart = DescribedPlot.of(figure, radar_description(current.catalogue, profile), history_radar.format)
+            summary = f"**{escape_markdown(profile.summary)}**"
+            return (report, summary, chart, *shown(current, offered, response, folder))
+
+        history_button.click(
+            on_history,
+            [history_files, history_mode, *filter_inputs, exports],
+            [history_report, history_summary, history_radar, *outputs],
+            api_visibility="private",
+        )
+
+        def on_continue(songs, playlist, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+            current, offered = engine_of(state)
+            try:
+                filters = offered.filters(genres, low, high)
+                response = continue_playlist(current, songs or [], playlist or "", int(k), filters, diverse_on)
+                return shown(current, offered, response, folder)
+            except MoodringError as error:
+                return failed(error, folder)
+
+        continue_button.click(
+            on_continue, [playlist_songs, playlist_name, *filter_inputs, exports], outputs, api_visibility="private"
+        )
+
         # Named JSON endpoints for gradio_client; their parameters come from the type hints, and each argument is
         # checked at the door (assistant/api_arguments.py), since a client may send any JSON value.
         def checked(k: object, genres: object, year_min: object, year_max: object, diverse: object) -> tuple:
@@ -481,6 +612,38 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                 )
             )
 
+        def continue_playlist_endpoint(
+            songs: list[str] | None = None,
+            playlist: str = "",
+            k: int = 10,
+            genres: list[str] | None = None,
+            year_min: int | None = None,
+            year_max: int | None = None,
+            diverse: bool = True,
+        ) -> dict:
+            """Songs that continue a playlist: its songs (titles or Spotify track ids), or a catalogue playlist's
+            name; each explained by the playlist's sound and the playlists the song shares with it."""
+
+            def run() -> dict:
+                wanted = names_argument(songs, "songs", engine.settings.continuation_max_seeds)
+                name = _text(playlist, "playlist", "")
+                return api_continue_playlist(engine, wanted, name, *checked(k, genres, year_min, year_max, diverse))
+
+            return _guarded(run)
+
+        def playlists_endpoint() -> list:
+            """The catalogue's playlists with their number of songs (empty when it has no membership)."""
+            membership = engine.catalogue.membership
+            if membership is None:
+                return []
+            sizes = membership.matrix.getnnz(axis=1)
+            return [
+                {"playlist_id": pid, "name": name, "songs": int(size)}
+                for pid, name, size in zip(membership.playlist_ids, membership.playlist_names, sizes, strict=True)
+            ]
+
+        gr.api(continue_playlist_endpoint, api_name="continue_playlist")
+        gr.api(playlists_endpoint, api_name="playlists")
         gr.api(more_like_this_endpoint, api_name="more_like_this")
         gr.api(preset_endpoint, api_name="preset")
         gr.api(presets_endpoint, api_name="presets")
@@ -512,6 +675,35 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             api_description="Results (a list, or a response with 'results') as a csv, m3u or txt file.",
         )
 
+        # /history takes files, so it needs components too.
+        with gr.Group(visible=False):
+            history_upload = gr.File(file_count="multiple", label="files")
+            history_api_mode = gr.Textbox(value="discover", label="mode", info="familiar / discover")
+            history_api_k = gr.JSON(value=engine.settings.top_k, label="k")  # any JSON: count_argument checks it
+            history_output = gr.JSON(label="history")
+            history_trigger = gr.Button("history")
+
+        def history_endpoint(files: object, mode: object, k: object) -> dict:
+            paths = [
+                str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files] if files else [])
+            ]
+            try:
+                return api_history(engine, paths, _text(mode, "mode", "discover"), count_argument(k))
+            except MoodringError as error:
+                raise gr.Error(str(error), print_exception=False) from None
+            finally:
+                for path in paths:
+                    discard_upload(path)
+
+        history_trigger.click(
+            history_endpoint,
+            [history_upload, history_api_mode, history_api_k],
+            history_output,
+            api_name="history",
+            api_description="Listening-history files (Spotify JSON, Last.fm or plain CSV): what matched and why not, "
+            "the taste as song ids with weights, its profile, and songs for you (mode familiar or discover).",
+        )
+
     def follow_catalogue(state: object) -> tuple:
         """New choices for the session's catalogue: genres, years, songs and counts; the filters reset."""
         _, offered = engine_of(state)
@@ -529,15 +721,35 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             gr.DownloadButton(value=None, visible=offered.playable),
             gr.Textbox(value="", visible=offered.has_spotify_ids),
             "",
+            gr.Dropdown(choices=offered.songs, value=[]),
+            gr.Dropdown(choices=list(offered.playlists), value=None, visible=bool(offered.playlists)),
+            "" if offered.playlists else NO_MEMBERSHIP,
         )
 
     return DiscoverTab(
         [
             *(genre_box, year_low, year_high, seed, liked, genre_table, year_table, results),
             *(export_note, m3u_button, uri_list, text_list),
+            *(playlist_songs, playlist_name, playlist_note),
         ],
         follow_catalogue,
     )
+
+
+def history_markdown(taste: ListeningTaste) -> str:
+    """What the import read and matched, for the page (every name escaped)."""
+    read = "; ".join(
+        f"{escape_markdown(f['file'])}: {f['plays']:,} plays ({escape_markdown(f['format'])})"
+        for f in taste.history.files
+    )
+    lines = [f"Read {read}."] + [f"- {escape_markdown(error)}" for error in taste.history.errors]
+    return "\n".join([*lines, "", taste.matched.report.as_markdown()])
+
+
+def _upload_paths(files: object) -> list[str]:
+    """The paths of uploaded files (Gradio gives paths, or objects with a ``name``); nothing for anything else."""
+    items = files if isinstance(files, list | tuple) else [files] if files else []
+    return [str(getattr(item, "name", item)) for item in items if isinstance(item, str) or hasattr(item, "name")]
 
 
 def _guarded(call: Callable[[], object]) -> dict:

@@ -8,10 +8,13 @@ often it exports.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import time
 from pathlib import Path
+
+from gradio.utils import get_upload_folder, is_in_or_equal
 
 PREFIX = "moodring-export-"
 
@@ -48,3 +51,18 @@ def prune_export_folders(root: Path, max_age_s: float) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
+
+
+def discard_upload(path: str | None) -> None:
+    """Delete a file Gradio received into its cache (and its folder once empty); paths elsewhere are left alone.
+
+    What a person uploads (a catalogue, a listening history) is read and then removed at once, so no one else can
+    fetch it from the cache."""
+    root = Path(get_upload_folder()).resolve()
+    if not path or not is_in_or_equal(path, root):
+        return
+    upload = Path(path).resolve()
+    upload.unlink(missing_ok=True)
+    if upload.parent != root:
+        with contextlib.suppress(OSError):  # not empty: another upload of the same content is in there
+            upload.parent.rmdir()

@@ -13,7 +13,7 @@ from evaluation.evaluate import EvaluationReport, run_evaluation
 from evaluation.follow_ups import FOLLOW_UPS_PATH, FollowUpReport, load_follow_ups, run_follow_ups
 from evaluation.rules import HOLDOUT_QUERIES_PATH, OPEN_QUERIES_PATH, QUERIES_PATH, load_queries
 from evaluation.systems import MoodringPipeline
-from evaluation.tables import machine_description
+from evaluation.tables import kept_sections, machine_description
 from evaluation.targets import Target, issue_targets
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.settings import BUNDLED_CATALOGUE, PROJECT_ROOT
@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m evaluation", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
     out.parent.mkdir(parents=True, exist_ok=True)
     markdown = results_markdown(machine_description(), command, existing, open_set, follow_ups, targets, holdout)
-    out.write_text(markdown, encoding="utf-8")
+    kept = kept_sections(out.read_text(encoding="utf-8")) if out.is_file() else ""  # other commands' sections
+    out.write_text(f"{markdown.rstrip()}\n\n{kept}\n" if kept else markdown, encoding="utf-8")
     _say(f"Wrote {out}")
     return 0
 

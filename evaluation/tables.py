@@ -49,3 +49,19 @@ def machine_description() -> str:
         f"{cpu}, {cores} cores{memory}, {platform.system()} {platform.release().split('-')[0]} "
         f"{platform.machine()}, Python {platform.python_version()}"
     )
+
+
+def replace_section(text: str, name: str, section: str) -> str:
+    """``text`` with the block between ``<!-- name:start -->`` and ``<!-- name:end -->`` replaced by ``section``
+    (appended, with its markers, when there is none): how a second command keeps its own part of RESULTS.md."""
+    block = f"<!-- {name}:start -->\n{section.rstrip()}\n<!-- {name}:end -->"
+    pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.DOTALL)
+    if pattern.search(text):
+        return pattern.sub(lambda _: block, text)
+    return f"{text.rstrip()}\n\n{block}\n" if text.strip() else f"{block}\n"
+
+
+def kept_sections(text: str) -> str:
+    """Every marked block of ``text`` (``replace_section``), in order: what a full rewrite of RESULTS.md keeps."""
+    found = re.finditer(r"<!-- (?P<name>[\w-]+):start -->.*?<!-- (?P=name):end -->", text, flags=re.DOTALL)
+    return "\n\n".join(match.group(0) for match in found)

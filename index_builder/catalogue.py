@@ -19,6 +19,7 @@ from index_builder.schema import (
     AUDIO_FEATURES,
     MIN_AUDIO_FEATURES,
     NUMERIC_FEATURES,
+    PLAYLIST_COLUMNS,
     REQUIRED_FIELDS,
     SONG_COLUMNS,
     UNIT_FEATURES,
@@ -35,7 +36,15 @@ from index_builder.text_checks import (
     tidy_whitespace,
 )
 
-__all__ = ["Catalogue", "CatalogueLimits", "LoadReport", "load_catalogue", "map_columns", "normalize_catalogue"]
+__all__ = [
+    "Catalogue",
+    "CatalogueLimits",
+    "LoadReport",
+    "load_catalogue",
+    "map_columns",
+    "normalize_catalogue",
+    "normalize_with_playlists",
+]
 
 TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year", "location", "album")
 """Fields read as text; each is cut to ``max_field_chars`` on load."""
@@ -72,6 +81,9 @@ class Catalogue:
     songs: pd.DataFrame
     sha256: str
     report: LoadReport
+    playlists: pd.DataFrame | None = None
+    """Playlist membership (columns ``PLAYLIST_COLUMNS``, one row per playlist and song) when the file has a
+    ``playlist_id`` column; None otherwise."""
 
     def __len__(self) -> int:
         return len(self.songs)
@@ -100,8 +112,8 @@ def load_catalogue(
     report = LoadReport(source=path.name)
     frame = read_catalogue_csv(path, limits, report.notes)
     _note_repeated_headers(frame, report)
-    songs = normalize_catalogue(frame, report, column_map, limits.max_field_chars, repairs)
-    return Catalogue(songs=songs, sha256=sha256_of_file(path), report=report)
+    songs, playlists = normalize_with_playlists(frame, report, column_map, limits.max_field_chars, repairs)
+    return Catalogue(songs=songs, sha256=sha256_of_file(path), report=report, playlists=playlists)
 
 
 def _note_repeated_headers(frame: pd.DataFrame, report: LoadReport) -> None:
@@ -152,6 +164,17 @@ def normalize_catalogue(
     With ``max_field_chars``, longer text fields are cut to that length and the report says how many. Titles
     listed in ``repairs`` are repaired; damage left in titles and artists is named in the report.
     """
+    return normalize_with_playlists(frame, report, column_map, max_field_chars, repairs)[0]
+
+
+def normalize_with_playlists(
+    frame: pd.DataFrame,
+    report: LoadReport,
+    column_map: Mapping[str, str] | None = None,
+    max_field_chars: int | None = None,
+    repairs: TextRepairs | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``normalize_catalogue``'s songs table, and the playlist membership when the file has ``playlist_id``."""
     report.rows_read = len(frame)
     mapping = map_columns(list(frame.columns), column_map)
     report.column_map = dict(mapping)
@@ -190,11 +213,45 @@ def normalize_catalogue(
     songs["album"] = _albums(frame, mapping, songs.index)
     songs["explicit"] = _explicit_marks(frame, mapping, songs.index, report)
     source_ids = frame.loc[songs.index, mapping["song_id"]].astype(str).str.strip() if "song_id" in mapping else None
-    songs = _deduplicate(songs, source_ids, report)
+    songs, row_song_ids = _deduplicate(songs, source_ids, report)
     missing_optional = [name for name in NUMERIC_FEATURES if name not in mapping]
     if missing_optional:
         report.notes.append(f"no column for {', '.join(missing_optional)}: those words are left out")
-    return songs[list(SONG_COLUMNS)].reset_index(drop=True)
+    playlists = _playlist_membership(frame, mapping, row_song_ids, report)
+    return songs[list(SONG_COLUMNS)].reset_index(drop=True), playlists
+
+
+MAX_PLAYLIST_NAME_CHARS = 200
+"""Playlist ids and names are cut to this many characters."""
+
+
+def _playlist_membership(
+    frame: pd.DataFrame, mapping: dict[str, str], row_song_ids: pd.Series, report: LoadReport
+) -> pd.DataFrame | None:
+    """(playlist, song) pairs from the rows that made each song, with the playlist's name; None without
+    ``playlist_id``. Rows dropped on load (no title or artist) belong to no playlist."""
+    if "playlist_id" not in mapping:
+        return None
+    rows = row_song_ids.index
+    ids = frame.loc[rows, mapping["playlist_id"]].fillna("").astype(str).str.strip()
+    ids = ids.str.slice(0, MAX_PLAYLIST_NAME_CHARS)
+    if "playlist_name" in mapping:
+        names = frame.loc[rows, mapping["playlist_name"]].fillna("").astype(str).map(tidy_whitespace)
+        names = names.str.slice(0, MAX_PLAYLIST_NAME_CHARS)
+    else:
+        names = ids
+    pairs = pd.DataFrame(
+        {"playlist_id": ids.to_numpy(), "playlist_name": names.to_numpy(), "song_id": row_song_ids.to_numpy()}
+    )
+    pairs = pairs[pairs["playlist_id"] != ""]
+    pairs = pairs.drop_duplicates(["playlist_id", "song_id"]).reset_index(drop=True)
+    first_name = pairs.groupby("playlist_id", sort=False)["playlist_name"].transform("first")
+    pairs["playlist_name"] = first_name.where(first_name != "", pairs["playlist_id"])
+    pairs = pairs[list(PLAYLIST_COLUMNS)].astype(str)
+    report.notes.append(
+        f"kept {pairs['playlist_id'].nunique()} playlists ({len(pairs)} playlist-song pairs) for playlist continuation"
+    )
+    return pairs
 
 
 def _check_required(mapping: dict[str, str], columns: list[str]) -> None:
@@ -420,8 +477,11 @@ def _chart_years(songs: pd.DataFrame, merged: pd.DataFrame) -> list[list[int]]:
     ]
 
 
-def _deduplicate(songs: pd.DataFrame, source_ids: pd.Series | None, report: LoadReport) -> pd.DataFrame:
-    """One row per song: merge rows sharing an id or a title+artist (earliest year, every year kept)."""
+def _deduplicate(
+    songs: pd.DataFrame, source_ids: pd.Series | None, report: LoadReport
+) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per song: merge rows sharing an id or a title+artist (earliest year, every year kept); and the song
+    id each row became (indexed like ``songs``)."""
     key = songs["title"].str.casefold().str.strip() + "\x1f" + songs["artist"].str.casefold().str.strip()
     if source_ids is not None:
         valid_ids = source_ids.where(source_ids.str.len() > 0)
@@ -448,4 +508,5 @@ def _deduplicate(songs: pd.DataFrame, source_ids: pd.Series | None, report: Load
     merged["song_id"] = ids.where(ids.notna() & (ids != ""), pd.Series(fallback, index=merged.index, dtype="string"))
     if merged["song_id"].duplicated().any():
         merged["song_id"] = merged["song_id"] + "-" + pd.Series(range(len(merged)), index=merged.index).astype(str)
-    return merged.drop(columns=["_id"]).reset_index(drop=True)
+    row_song_ids = songs["_key"].map(merged["song_id"].astype(str))
+    return merged.drop(columns=["_id"]).reset_index(drop=True), row_song_ids

@@ -32,6 +32,7 @@ from index_builder.buckets import BucketScheme, FeatureBuckets, scheme_problems
 from index_builder.errors import IndexMismatch, IndexNotWritable
 from index_builder.file_stamps import FileStamps
 from index_builder.model_store import sha256_of_file
+from index_builder.schema import PLAYLIST_COLUMNS
 from index_builder.vector_index import (
     EXACT_FACTORY,
     METRIC,
@@ -65,6 +66,8 @@ INDEX_FILE = "index.faiss"
 SONGS_FILE = "songs.parquet"
 VECTORS_FILE = "vectors.json"
 MANIFEST_FILE = "manifest.json"
+PLAYLISTS_FILE = "playlists.parquet"
+"""Playlist membership (``schema.PLAYLIST_COLUMNS``), written when the catalogue has it and checked like the rest."""
 CHECKED_FILES = (INDEX_FILE, SONGS_FILE, VECTORS_FILE)
 """Files the manifest must hold a checksum for; a manifest without one is refused."""
 
@@ -115,6 +118,8 @@ class SongIndex:
     songs: pd.DataFrame
     scheme: BucketScheme
     manifest: dict[str, Any]
+    playlists: pd.DataFrame | None = None
+    """Playlist membership (``schema.PLAYLIST_COLUMNS``); None when the catalogue has none."""
     pushes_down = False
 
     def __len__(self) -> int:
@@ -173,10 +178,12 @@ def write_index(
     key: IndexKey,
     extra: dict[str, Any] | None = None,
     plan: IndexPlan | None = None,
+    playlists: pd.DataFrame | None = None,
 ) -> SongIndex:
     """Write the three files into a fresh folder, then swap it into place; the old index survives a crash.
 
     ``plan`` is how ``faiss_index`` was built (default: the exact flat index); the manifest records it.
+    ``playlists`` (membership, ``schema.PLAYLIST_COLUMNS``) is written as a fourth checked file when given.
     """
     plan = plan or IndexPlan()
     if index_shape(faiss_index) != plan_shape(plan):
@@ -205,6 +212,11 @@ def write_index(
             "text_sha256": list(songs["text_sha256"]) if "text_sha256" in songs else None,
         }
         write_json_atomic(staging / VECTORS_FILE, vectors)
+        checked = CHECKED_FILES
+        if playlists is not None:
+            playlists = playlists[list(PLAYLIST_COLUMNS)].astype(str).reset_index(drop=True)
+            playlists.to_parquet(staging / PLAYLISTS_FILE, index=False)
+            checked = (*CHECKED_FILES, PLAYLISTS_FILE)
         manifest = {
             "format_version": FORMAT_VERSION,
             **key.__dict__,
@@ -215,7 +227,8 @@ def write_index(
             "song_count": len(songs),
             "buckets": scheme.to_dict(),
             "thresholds_sha256": scheme.fingerprint(),
-            "files": {name: sha256_of_file(staging / name) for name in CHECKED_FILES},
+            "playlist_pairs": 0 if playlists is None else len(playlists),
+            "files": {name: sha256_of_file(staging / name) for name in checked},
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _library_versions(),
             **(extra or {}),
@@ -229,7 +242,9 @@ def write_index(
         raise IndexNotWritable(f"The index at {folder} could not be written ({exc.strerror or exc}).") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+    return SongIndex(
+        folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest, playlists=playlists
+    )
 
 
 @dataclass
@@ -277,9 +292,11 @@ class FaissFolder:
         key: IndexKey,
         extra: Mapping[str, Any],
         started: float | None = None,
+        playlists: pd.DataFrame | None = None,
     ) -> SongIndex:
-        """Build the FAISS index the plan names and write the folder (``write_index``); ``started`` (a
-        ``perf_counter`` time) dates ``build_seconds``, which counts building the index but not writing the files."""
+        """Build the FAISS index the plan names and write the folder (``write_index``, with ``playlists`` when
+        given); ``started`` (a ``perf_counter`` time) dates ``build_seconds``, which counts building the index but
+        not writing the files."""
         plan = self.plan_for(len(songs))
         index_started = time.perf_counter()
         kept = None if plan.exact else self.kept_lists(songs, vectors, key)
@@ -295,7 +312,9 @@ class FaissFolder:
             "index_seconds": round(finished - index_started, 3),
             "build_seconds": round(finished - (index_started if started is None else started), 3),
         }
-        return write_index(self.folder, faiss_index, songs, scheme, key, {**extra, **training, **timing}, plan)
+        return write_index(
+            self.folder, faiss_index, songs, scheme, key, {**extra, **training, **timing}, plan, playlists
+        )
 
     def kept_lists(self, songs: pd.DataFrame, vectors: np.ndarray, key: IndexKey) -> KeptLists | None:
         """The folder's IVF centroids, and the list of each song they already hold, when they still fit these songs
@@ -429,6 +448,7 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
             raise IndexMismatch(f"The index at {folder} is stale: " + "; ".join(differences) + ".")
     stamps = FileStamps(folder)
     _check_files(folder, manifest, stamps)
+    playlists = _read_playlists(folder, manifest)
     try:
         faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not plan_from_manifest(manifest).exact)
         songs = pd.read_parquet(folder / SONGS_FILE)
@@ -446,6 +466,7 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         )
     _check_plan(folder, faiss_index, manifest)
     _check_rows(folder, songs, vectors, manifest)
+    _check_playlists(folder, playlists, songs)
     if not stamps.rows_checked(INDEX_FILE):  # checked when it was stamped, and unchanged since
         try:
             bad = first_unusable_row(faiss_index)
@@ -455,7 +476,44 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
             raise IndexMismatch(f"The index at {folder} is damaged: vector {bad} is not finite or not of unit length.")
     scheme = checked_scheme(folder, manifest)
     stamps.save(rows_checked=INDEX_FILE)
-    return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
+    return SongIndex(
+        folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest, playlists=playlists
+    )
+
+
+def _read_playlists(folder: Path, manifest: dict[str, Any]) -> pd.DataFrame | None:
+    """The membership table the manifest records, checked against its checksum; None when it records none.
+
+    A manifest without ``playlist_pairs`` was written before membership was kept: the index is rebuilt (its vectors
+    are reused), so a catalogue with playlists gets them.
+    """
+    pairs = manifest.get("playlist_pairs")
+    if not isinstance(pairs, int) or isinstance(pairs, bool) or pairs < 0:
+        raise IndexMismatch(f"The index at {folder} was built before playlist membership was kept.")
+    if pairs == 0:
+        return None
+    recorded = manifest["files"].get(PLAYLISTS_FILE)
+    path = folder / PLAYLISTS_FILE
+    if not isinstance(recorded, str) or not path.is_file() or sha256_of_file(path) != recorded:
+        raise IndexMismatch(f"The index file {path} is missing or damaged (its checksum does not match the manifest).")
+    try:
+        playlists = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise IndexMismatch(f"The index file {path} cannot be read: {exc}") from exc
+    if list(playlists.columns) != list(PLAYLIST_COLUMNS) or len(playlists) != pairs:
+        raise IndexMismatch(f"The index file {path} does not hold the {pairs} playlist-song pairs recorded for it.")
+    return playlists.astype(str)
+
+
+def _check_playlists(folder: Path, playlists: pd.DataFrame | None, songs: pd.DataFrame) -> None:
+    """Every song a playlist names must be in the songs table."""
+    if playlists is None:
+        return
+    unknown = ~playlists["song_id"].isin(set(songs["song_id"].astype(str)))
+    if unknown.any():
+        raise IndexMismatch(
+            f"The index at {folder} lists {int(unknown.sum())} playlist song(s) that are not among its songs."
+        )
 
 
 def _check_files(folder: Path, manifest: dict[str, Any], stamps: FileStamps) -> None:

@@ -266,6 +266,8 @@ class MilvusIndex:
     """A loaded collection: the ``VectorStore`` over Milvus. Filters are pushed down into each search."""
 
     pushes_down = True
+    playlists = None
+    """Playlist membership is kept in the FAISS folder only."""
     max_fetch = MAX_FETCH
 
     def __init__(

@@ -55,9 +55,15 @@ ALIASES: tuple[ColumnAliases, ...] = (
     ColumnAliases("album", ("album", "album_name", "track_album_name", "album_title", "release_name")),
     ColumnAliases("explicit", ("explicit", "is_explicit", "explicit_lyrics", "parental_advisory", "parental advisory")),
     ColumnAliases("location", ("location", "path", "file", "file_path", "filepath", "filename", "file_name")),
+    ColumnAliases("playlist_id", ("playlist_id", "playlist_uri")),
+    ColumnAliases("playlist_name", ("playlist_name", "playlist")),
 )
 
 REQUIRED_FIELDS = ("title", "artist")
+
+PLAYLIST_COLUMNS = ("playlist_id", "playlist_name", "song_id")
+"""The playlist membership side table: one row per (playlist, song), kept when a catalogue has ``playlist_id``
+(a row of a playlist export is one song of one playlist)."""
 
 _DESCRIPTION_SEPARATOR = re.compile(r"\s+-|-\s+")
 

@@ -252,6 +252,48 @@ class Settings:
     radar_high_percentile: float = 98.0
     """...and ends at this one."""
 
+    history_max_files: int = 20
+    """Listening history: the most files one import reads (Spotify splits a history into several)."""
+
+    history_max_file_bytes: int = 30_000_000
+    """Listening history: the largest file (bytes; Spotify's extended history files are about 12 MB each)."""
+
+    history_max_total_bytes: int = 100_000_000
+    """Listening history: the most bytes of one import's files together."""
+
+    history_max_rows: int = 500_000
+    """Listening history: the most plays one import reads."""
+
+    history_skip_ms: int = 30_000
+    """Listening history: a play shorter than this counts as skipped when the file does not say (Spotify counts a
+    stream from 30 seconds)."""
+
+    history_full_listen_s: float = 180.0
+    """Listening history: a play's weight is the share of the song heard, against this many seconds when the
+    catalogue has no length for it; plays without a listening time (Last.fm, plain CSV) weigh one full listen."""
+
+    history_half_life_days: float = 180.0
+    """Listening history: a play this many days older than the newest one weighs half as much."""
+
+    history_skip_weight: float = 0.5
+    """Listening history: each skip takes this much (of one full listen) off a song's weight."""
+
+    history_fuzzy_ratio: float = 0.85
+    """Listening history: the least difflib ratio at which a play's title (or artist) is read as a catalogue
+    song's (or artist's); the figures in evaluation/RESULTS.md measure it."""
+
+    history_familiar_plays: int = 3
+    """Listening history: songs heard (not skipped) at least this often count as played a lot; "discover" leaves
+    them out."""
+
+    continuation_cooccurrence_weight: float = 0.02
+    """Playlist continuation: the share of the score from how often songs share playlists (the rest is the audio
+    and description similarity); chosen on validation playlists by ``python -m evaluation.continuation`` (on
+    spotify_playlists_a, where only 17% of held-out songs are in any training playlist, more of it hurt)."""
+
+    continuation_max_seeds: int = 200
+    """Playlist continuation: the most songs a playlist to continue may list."""
+
     max_history_turns: int = 10
     """A history sent to ``/chat`` that differs from the session's is replayed from at most this many of its latest
     user messages; each replayed message is a search (30 of 499 characters took 13-19 s on 2 busy cores)."""

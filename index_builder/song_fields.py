@@ -7,9 +7,9 @@ import unicodedata
 
 
 def credited_artists(artist: str, title: str) -> frozenset[str]:
-    """Artist names credited on a song (as ``credit_name`` writes them): the artist field plus ``feat.``/``with``
-    guests in the title."""
-    names = {credit_name(a) for a in re.split(r",|&| x | and ", artist) if a.strip()}
+    """Artist names credited on a song (as ``credit_name`` writes them): the artist field (split at ``,``, ``&``,
+    ``x``, ``and`` and ``feat.``) plus ``feat.``/``with`` guests in the title."""
+    names = {credit_name(a) for a in re.split(r",|&| x | and |\s(?:feat\.?|ft\.?|featuring)\s", artist) if a.strip()}
     names.add(credit_name(artist))
     for guests in re.findall(r"[(\[](?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)", title, flags=re.IGNORECASE):
         names.update(credit_name(g) for g in re.split(r",|&| and ", guests) if g.strip())

@@ -111,6 +111,8 @@ class VectorStore(Protocol):
     """Whether ``search`` and ``candidates`` return only songs that pass ``where``."""
     max_fetch: int
     """The most songs one search returns."""
+    playlists: pd.DataFrame | None
+    """Playlist membership (``schema.PLAYLIST_COLUMNS``), or None when the index keeps none."""
 
     def __len__(self) -> int: ...
 

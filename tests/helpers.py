@@ -142,3 +142,34 @@ def queue_call(url: str, api_name: str, data: list) -> dict:
                 if message.get("msg") == "process_completed":
                     return message
     raise AssertionError(f"the stream ended without an answer: {seen}")
+
+
+PLAYLIST_HEADER = [*SPOTIFY_HEADER, "playlist_id", "playlist_name"]
+"""A Spotify playlist export: a row per song of each playlist."""
+# Songs: two fast electronic gym tracks, two slow folk songs, two party rap songs; each playlist mixes in one song of
+# another kind, so co-occurrence says something sound alone cannot (Late Night Mix puts Rain Waltz with the rap).
+_PLAYLIST_SONGS = {
+    "p1": ["p1", "Gym Rush", "Power Crew", "70", "2019-05-01", "edm", "0.82", "0.95", "-3.1", "0.05", "0.01", "0.6", "0.1", "0.7", "150.2", "180000"],
+    "p2": ["p2", "Lift Off", "Power Crew", "65", "2020", "edm", "0.80", "0.93", "-3.5", "0.06", "0.02", "0.5", "0.1", "0.65", "148.0", "190000"],
+    "p3": ["p3", "Quiet Rain", "Lena Soft", "35", "2012-03", "folk", "0.35", "0.15", "-16.0", "0.04", "0.92", "0.0", "0.11", "0.12", "72.0", "245000"],
+    "p4": ["p4", "Rain Waltz (feat. Ana Mar)", "Lena Soft", "30", "2013", "folk", "0.33", "0.18", "-15.0", "0.04", "0.90", "0.0", "0.12", "0.15", "75.0", "250000"],
+    "p5": ["p5", "Block Party", "MC Verse", "80", "2016", "rap", "0.88", "0.72", "-5.0", "0.45", "0.08", "0.0", "0.2", "0.8", "98.0", "200000"],
+    "p6": ["p6", "Corner Store", "MC Verse", "60", "2017", "rap", "0.85", "0.70", "-5.5", "0.40", "0.10", "0.0", "0.2", "0.75", "96.0", "205000"],
+    "p7": ["p7", "Señorita", "Beyoncé", "75", "2015", "pop", "0.70", "0.60", "-6.0", "0.05", "0.30", "0.0", "0.1", "0.6", "110.0", "200000"],
+}  # fmt: skip
+PLAYLISTS = {
+    "pl-gym": ("Gym Hits", ["p1", "p2", "p7"]),
+    "pl-calm": ("Calm Evening", ["p3", "p4", "p7"]),
+    "pl-night": ("Late Night Mix", ["p5", "p6", "p4"]),
+    "pl-night2": ("Night Drive", ["p5", "p4"]),
+}
+
+
+def playlist_catalogue(tmp_path: Path, name: str = "playlists.csv") -> Path:
+    """A small Spotify playlist export (``playlist_id``, ``playlist_name``): seven songs in four playlists."""
+    rows = [
+        [*_PLAYLIST_SONGS[song], playlist_id, playlist_name]
+        for playlist_id, (playlist_name, songs) in PLAYLISTS.items()
+        for song in songs
+    ]
+    return write_csv(tmp_path / name, PLAYLIST_HEADER, rows)

@@ -21,11 +21,13 @@ PARAMETERS = {
     "/browse": ("query", "genres", "year_min", "year_max", "k", "diverse"),
     "/taste_profile": ("titles", "k", "genres", "year_min", "year_max", "diverse"),
     "/export": ("fmt", "results"),
+    "/continue_playlist": ("songs", "playlist", "k", "genres", "year_min", "year_max", "diverse"),
+    "/history": ("files", "mode", "k"),
 }  # fmt: skip
 """Each endpoint's parameters, the required ones first."""
-REQUIRED = {"/export": 2}
+REQUIRED = {"/export": 2, "/history": 3}
 """How many leading parameters have no default (one unless said here)."""
-NO_ARGUMENTS = ("/presets", "/genres", "/years")
+NO_ARGUMENTS = ("/presets", "/genres", "/years", "/playlists")
 
 PLAUSIBLE = st.sampled_from(
     ["10", "2015", "abc", "", " ", "pop", "dance pop", "Adele", "Hello", "chill", "csv", "m3u", "true", "no", "-1",
@@ -56,7 +58,11 @@ MESSAGE_LISTS = st.lists(
     max_size=4,
 )
 """Lists shaped like chat histories, with any JSON in their messages."""
-STRATEGIES = {"results": st.one_of(JSON, RESULT_LISTS), "history": st.one_of(JSON, MESSAGE_LISTS)}
+STRATEGIES = {
+    "results": st.one_of(JSON, RESULT_LISTS),
+    "history": st.one_of(JSON, MESSAGE_LISTS),
+    "files": st.none() | st.just([]),  # files travel as uploads; tests/test_continuation.py sends real ones
+}
 
 
 @pytest.fixture(scope="module")

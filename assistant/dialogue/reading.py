@@ -20,6 +20,11 @@ _START_OVER = re.compile(
     r"|forget\s+(?:it|that|everything|all\s+(?:of\s+)?that)|clear\s+(?:it|all|everything)(?=\s*$)|clear(?=\s*$))"
     r"(?:\s*[,.:;!-]+\s*|\s+|$)(?P<rest>.*)$"
 )
+_CONTINUE = re.compile(
+    r"^(?:please\s+)?(?:continue|extend)\s+(?:my\s+|this\s+|the\s+|a\s+)?playlist\b\s*[:\-–]?\s*(?P<target>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+"""``continue my playlist: a, b, c`` (or a catalogue playlist's name)."""
 _HELP = re.compile(r"^(?:help|\?|what\s+can\s+(?:you|i)\s+(?:do|say|ask)|how\s+does\s+(?:this|it)\s+work)$")
 _WHY = re.compile(
     r"^(?:why(?!\s+not\b)|explain|how\s+come|tell\s+me\s+(?:more\s+)?about|more\s+(?:info\s+|details\s+)?about"
@@ -60,7 +65,8 @@ class FollowUp:
     """What kind of message this is, before any parsing against the catalogue."""
 
     kind: str
-    """``start_over``, ``help``, ``why``, ``like``, ``more`` or ``request`` (a refinement or a new request)."""
+    """``start_over``, ``help``, ``why``, ``like``, ``more``, ``continue`` (a playlist) or ``request`` (a refinement
+    or a new request)."""
     target: str = ""
     """The song a ``why`` or ``like`` refers to (``#2``, ``second``, a title), or the text after ``start over``."""
     count: int | None = None
@@ -73,6 +79,8 @@ def read_follow_up(message: str) -> FollowUp:
         return FollowUp("start_over", match.group("rest").strip())
     if _HELP.match(text):
         return FollowUp("help")
+    if match := _CONTINUE.match(text):
+        return FollowUp("continue", match.group("target").strip())
     if match := _WHY.match(text):
         target = _WHY_TAIL.sub("", _WHY_FILLER.sub("", match.group("target"))).strip()
         if text.startswith(("why", "explain", "how come")) or _REFERENCE.match(target):
@@ -83,6 +91,12 @@ def read_follow_up(message: str) -> FollowUp:
     if match := _LIKE.match(text):
         return FollowUp("like", match.group("target").strip())
     return FollowUp("request")
+
+
+def read_continuation(message: str) -> str:
+    """The playlist after ``continue my playlist:`` as typed (case and line breaks kept), or ""."""
+    match = _CONTINUE.match(message.strip())
+    return match.group("target").strip() if match else ""
 
 
 def is_refinement(text: str, change: QueryIntent, lists: WordLists | None = None) -> bool:

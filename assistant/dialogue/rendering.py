@@ -15,6 +15,7 @@ HELP = (
     "- **show more**: the next songs, none repeated\n"
     "- **more like #2** or **more like Bad Romance**: songs that sound like it\n"
     "- **why #3**: everything about why a song is on the list\n"
+    "- **continue my playlist: Song A, Song B, Song C**: songs that continue it\n"
     "- **start over**: forget this request"
 )
 HINT = (
@@ -24,6 +25,11 @@ HINT = (
 NUDGE = (
     "Tell me how to change these songs: *calmer*, *more upbeat*, *older ones*, *no more <artist>*, *show more*, "
     "*more like #2*, *why #3*, or *start over* for something new."
+)
+
+CONTINUE_HINT = (
+    "Name the playlist's songs after a colon, for example *continue my playlist: Bad Romance, Shape of You, "
+    "Titanium*, or one of the catalogue's playlists by its name."
 )
 
 NOT_ENGLISH = (

@@ -4,6 +4,7 @@ the reply (Markdown) and the next state. A pure function: the state is frozen an
 from __future__ import annotations
 
 import dataclasses
+import re
 import statistics
 from collections.abc import Sequence
 
@@ -15,14 +16,16 @@ from assistant.dialogue.reading import (
     is_refinement,
     is_small_talk,
     normalized,
+    read_continuation,
     read_follow_up,
     reference_number,
     years_relative,
 )
 from assistant.dialogue.references import missed_reference, named_part
 from assistant.dialogue.refining import refine
-from assistant.dialogue.rendering import HELP, NOT_ENGLISH, NUDGE, render_page
+from assistant.dialogue.rendering import CONTINUE_HINT, HELP, NOT_ENGLISH, NUDGE, render_page
 from assistant.dialogue.state import DialogueState
+from assistant.discovery.continuation import continue_playlist
 from assistant.engine import SearchEngine, validate_query
 from assistant.escaping import escape_markdown
 from assistant.explain import explain_in_full
@@ -48,6 +51,8 @@ def respond(
             return HELP, state
         if follow_up.kind == "why":
             return _why(follow_up.target, state, engine), state
+        if follow_up.kind == "continue":
+            return _continue_playlist(text, state, engine, k)
         if follow_up.kind == "more":
             return _show_more(follow_up.count, state, engine, k)
         if follow_up.kind == "like":
@@ -199,6 +204,21 @@ def _more_like(
         answers=state.answers,
     )
     return _answer(like_state, engine, _page_size(intent, k, state), notes=notes)
+
+
+def _continue_playlist(
+    text: str, state: DialogueState, engine: SearchEngine, k: int | None
+) -> tuple[str, DialogueState]:
+    """Songs that continue a playlist named after ``continue my playlist:`` (titles split at commas, semicolons or
+    line breaks; or one catalogue playlist's name). The songs can be asked about (``why #2``) like any list."""
+    target = read_continuation(text)
+    names = [name.strip() for name in re.split(r"[,;\n]", target) if name.strip()]
+    if not names:
+        return CONTINUE_HINT, state
+    response = continue_playlist(engine, names, k=state.page_size or k)
+    page = tuple(response.results)
+    reply = render_page(response, page, (), [], None, with_hint=state.answers == 0)
+    return reply, DialogueState(shown=page, last_page=page, page_size=state.page_size, answers=state.answers + 1)
 
 
 def _why(target: str, state: DialogueState, engine: SearchEngine) -> str:

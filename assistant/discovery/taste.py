@@ -72,6 +72,8 @@ class TasteProfile:
     notes: list[str] = field(default_factory=list)
     distinct_z: float = 0.75
     """A feature whose average is this many catalogue standard deviations off stands out (``taste_distinct_z``)."""
+    weights: list[float] | None = None
+    """How much each of ``rows`` counts (a listening history's weights); None: all alike."""
 
     def words(self) -> dict[str, str]:
         """Feature -> the bucket word of the liked songs' average, for the features that stand out (else all),
@@ -117,19 +119,24 @@ def taste_profile(engine: SearchEngine, titles: Iterable[str]) -> TasteProfile:
     return profile_of_rows(space, rows, notes)
 
 
-def profile_of_rows(space: CatalogueView, rows: list[int], notes: list[str] | None = None) -> TasteProfile:
-    """The TasteProfile of the songs at ``rows``."""
+def profile_of_rows(
+    space: CatalogueView, rows: list[int], notes: list[str] | None = None, weights: list[float] | None = None
+) -> TasteProfile:
+    """The TasteProfile of the songs at ``rows``; with ``weights`` (positive, one per row) averages and spreads
+    are weighted."""
     settings = space.settings
     songs = space.songs.iloc[rows]
+    row_weights = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=float)
     stats = []
     for feature in space.numeric_features:
         values = space.raw[feature].to_numpy()[rows]
-        values = values[~np.isnan(values)]
+        present = ~np.isnan(values)
+        values, counted = values[present], row_weights[present]
         if len(values) == 0:
             continue
         buckets = space.scheme.features.get(feature)
-        mean = float(values.mean())
-        std = float(values.std())
+        mean = float(np.average(values, weights=counted))
+        std = float(np.sqrt(np.average((values - mean) ** 2, weights=counted)))
         catalogue_std = float(space.std[feature])
         stats.append(
             FeatureStat(
@@ -166,7 +173,16 @@ def profile_of_rows(space: CatalogueView, rows: list[int], notes: list[str] | No
     distinctive = [str(s.word) for s in standing]
     summary = _summary(len(rows), stats, standing, top_genres, years, era_list)
     return TasteProfile(
-        rows, liked, stats, distinctive, top_genres[:5], era_list, summary, list(notes or []), distinct_z
+        rows,
+        liked,
+        stats,
+        distinctive,
+        top_genres[:5],
+        era_list,
+        summary,
+        list(notes or []),
+        distinct_z,
+        None if weights is None else [float(w) for w in weights],
     )
 
 
@@ -183,20 +199,24 @@ def recommend_for_taste(
     k: int | None = None,
     filters: Filters | None = None,
     diverse: bool = True,
+    exclude: Iterable[int] | None = None,
 ) -> SearchResponse:
-    """Songs nearest the profile that are not among the liked ones.
+    """Songs nearest the profile that are not among ``exclude`` (default: the liked ones).
 
     The same hybrid score as more-like-this: ``settings.similar_audio_weight`` x cosine between a song's
-    standardized audio features and the liked songs' average, plus the rest x cosine to their average embedding.
+    standardized audio features and the liked songs' (weighted) average, plus the rest x cosine to their average
+    embedding.
     """
     space = engine.catalogue
-    with_audio = [r for r in profile.rows if space.has_audio[r]]
-    audio_target = space.audio[with_audio].mean(axis=0) if with_audio else None
-    text_target = space.song_vectors(profile.rows).mean(axis=0)
+    weights = np.ones(len(profile.rows)) if profile.weights is None else np.asarray(profile.weights, dtype=float)
+    has_audio = space.has_audio[profile.rows]
+    with_audio = [r for r, audio in zip(profile.rows, has_audio, strict=True) if audio]
+    audio_target = np.average(space.audio[with_audio], axis=0, weights=weights[has_audio]) if with_audio else None
+    text_target = np.average(space.song_vectors(profile.rows), axis=0, weights=weights)
     scores = space.hybrid_similarity(audio_target, text_target, engine.settings.similar_audio_weight)
     filters = filters or Filters()
     allowed = filters.mask(space)
-    allowed[profile.rows] = False
+    allowed[list(profile.rows if exclude is None else exclude)] = False
     rows = np.flatnonzero(allowed)
     if len(rows) == 0:
         raise QueryError(f"No song you have not liked yet is {filters.describe() or 'left in the catalogue'}.")
