@@ -492,7 +492,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             api_visibility="private",
         )
 
-        def on_history(files, mode, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+        def on_history(files, mode, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             paths = _upload_paths(files)
             try:
@@ -511,7 +511,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             figure = radar_figure(current.catalogue, profile, f"Your listening: {len(profile.rows)} songs")
             chart = DescribedPlot.of(figure, radar_description(current.catalogue, profile), history_radar.format)
             summary = f"**{escape_markdown(profile.summary)}**"
-            return (report, summary, chart, *shown(current, offered, response, folder))
+            return (report, summary, chart, *shown(current, offered, response, folder, order))
 
         history_button.click(
             on_history,
@@ -520,12 +520,12 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             api_visibility="private",
         )
 
-        def on_continue(songs, playlist, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+        def on_continue(songs, playlist, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
                 response = continue_playlist(current, songs or [], playlist or "", int(k), filters, diverse_on)
-                return shown(current, offered, response, folder)
+                return shown(current, offered, response, folder, order)
             except MoodringError as error:
                 return failed(error, folder)
 
