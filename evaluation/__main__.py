@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.engine import SearchEngine
 from evaluation.evaluate import EvaluationReport, run_evaluation
 from evaluation.follow_ups import FOLLOW_UPS_PATH, FollowUpReport, load_follow_ups, run_follow_ups
+from evaluation.listener import kept_listener_section
 from evaluation.rules import OPEN_QUERIES_PATH, QUERIES_PATH, load_queries
 from evaluation.systems import MoodringPipeline
 from evaluation.tables import machine_description
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m evaluation", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
     out.parent.mkdir(parents=True, exist_ok=True)
     markdown = results_markdown(machine_description(), command, existing, open_set, follow_ups, targets)
-    out.write_text(markdown, encoding="utf-8")
+    out.write_text(kept_listener_section(out, markdown), encoding="utf-8")
     _say(f"Wrote {out}")
     return 0
 
