@@ -123,10 +123,12 @@ def rate_song(
         if reference_number(target, dialogue) is None and target.strip():
             found = find_artist(target, engine.vocabulary.artists, strong=True)
     assert found is not None  # a strong cue always finds something or says why not
+    if found.reply is not None:
+        return found.reply, session, False
     reply, after = give_feedback(verdict, found, dialogue, engine.catalogue)
-    if found.reply is None and saving:
+    if saving:
         save_turn(profiles, session.owner, dialogue, after, engine.catalogue)
-    return reply, dataclasses.replace(session, dialogue=after), found.reply is None
+    return reply, dataclasses.replace(session, dialogue=after), True
 
 
 def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> DialogueState:

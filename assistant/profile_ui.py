@@ -18,6 +18,7 @@ from assistant.api_arguments import text_argument
 from assistant.chat import ChatSession, rate_song
 from assistant.discovery_ui import DiscoverTab, exports_root
 from assistant.engine import SearchEngine
+from assistant.escaping import plain_text
 from assistant.export_folders import export_folder, remove_export_folder
 from assistant.feedback import Feedback
 from assistant.profile_store import BLEND_CHOICES, ProfileStore
@@ -201,8 +202,8 @@ def _add_endpoints(engine: SearchEngine, store: ProfileStore, session: gr.State,
         except MoodringError as error:
             raise gr.Error(str(error), print_exception=False) from None
         if not taken:
-            raise gr.Error(reply.replace("*", ""), print_exception=False)
-        return {"message": reply.replace("*", ""), "profile": profile_json(state)}, state
+            raise gr.Error(plain_text(reply), print_exception=False)
+        return {"message": plain_text(reply), "profile": profile_json(state)}, state
 
     def profile_endpoint(profile_id, state, request: gr.Request) -> tuple:
         """This client's saved profile (or ``profile_id``'s) as JSON: likes, dislikes, blocked artists, shown."""

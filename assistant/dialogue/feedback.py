@@ -172,3 +172,23 @@ def show_again(target: str, state: DialogueState) -> str:
     if result is None:
         return f"There is no #{number} in this list; it runs from #1 to #{state.shown[-1].rank}."
     return response_as_markdown(SearchResponse(query="", understood="", results=[result]))
+
+
+def repeat_last(state: DialogueState, catalogue: CatalogueView) -> str:
+    """The last answer once more ("again"), without any song disliked or by an artist blocked since."""
+    if not state.last_page:
+        return "There is nothing to repeat yet. Ask for some songs first."
+    taste = state.taste
+    blocked = catalogue.credited_mask(taste.blocked) if taste.blocked else None
+    kept = [
+        r
+        for r in state.last_page
+        if r.song_id not in taste.dislikes
+        and not (blocked is not None and (row := catalogue.row_of(r.song_id)) is not None and blocked[row])
+    ]
+    left_out = len(state.last_page) - len(kept)
+    note = [f"Left out {left_out} you turned down since."] if left_out else []
+    understood = state.intent.describe() if state.intent is not None else ""
+    return "Again:\n\n" + response_as_markdown(
+        SearchResponse(query="", understood=understood, results=kept, notes=note)
+    )

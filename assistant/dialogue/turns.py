@@ -15,6 +15,7 @@ from assistant.dialogue.feedback import (
     give_feedback,
     is_liked_phrase,
     read_feedback,
+    repeat_last,
     show_again,
 )
 from assistant.dialogue.moves import moves_mask, plan_moves, relative_words, shift_notes
@@ -266,9 +267,7 @@ def _feedback(
     a request: "love songs for a wedding", "never sad")."""
     catalogue = engine.catalogue
     if heard.kind == "again":
-        if state.intent is None:
-            return "There is nothing to repeat yet. Ask for some songs first.", state
-        return _answer(dataclasses.replace(state, shown=(), last_page=(), page=0), engine, state.page_size, repeat=True)
+        return repeat_last(state, catalogue), state
     if heard.kind == "again_song":
         return show_again(heard.target, state), state
     if heard.kind == "different":
@@ -322,12 +321,11 @@ def _answer(
     notes: list[str] | None = None,
     more: bool = False,
     shifts: Sequence[tuple[str, float]] = (),
-    repeat: bool = False,
 ) -> tuple[str, DialogueState]:
     """Search for the state's request (the next page when ``more``) and render the reply; None size: the default.
 
-    Songs shown earlier in the conversation stay out unless ``repeat`` ("again"), or unless only they fit (then the
-    reply says they come again). The conversation's feedback (``state.taste``) steers every search.
+    Songs shown earlier in the conversation stay out, unless only they fit (then the reply says they come again).
+    The conversation's feedback (``state.taste``) steers every search.
 
     Every page keeps only songs past the state's relative moves; ``shifts`` (feature, median of the last answer)
     head the reply with how far each median went (``energy: median 0.87 -> 0.62``).
@@ -340,9 +338,9 @@ def _answer(
     search = functools.partial(
         engine.search_intent, intent, size, like_ids=state.like_ids, allowed=allowed, feedback=taste
     )
-    response = search(exclude_ids=exclude if repeat else exclude | set(state.seen))
+    response = search(exclude_ids=exclude | set(state.seen))
     wanted = intent.count or size or engine.settings.top_k
-    if not more and not repeat and state.seen and (response.relaxed or len(response.results) < wanted):
+    if not more and state.seen and (response.relaxed or len(response.results) < wanted):
         again = search(exclude_ids=exclude)
         if (again.relaxed is None and response.relaxed is not None) or len(again.results) > len(response.results):
             response = again
