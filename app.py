@@ -198,9 +198,11 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             trigger(
                 add_message, [textbox, chatbot], [textbox, chatbot, pending], queue=False, api_visibility="private"
             ).then(reply, [pending, chatbot, k, session], [chatbot, session], **queued_search).then(
-                refresh_rating, [session], [rating.song], queue=False, api_visibility="private"
+                refresh_rating, [session], [rating.group, rating.song], queue=False, api_visibility="private"
             )
-        restart.click(start_over, [session], [chatbot, session], queue=False, api_visibility="private")
+        restart.click(start_over, [session], [chatbot, session], queue=False, api_visibility="private").then(
+            refresh_rating, [session], [rating.group, rating.song], queue=False, api_visibility="private"
+        )
         for event in (catalogue.upload, catalogue.clear):
             event(
                 upload, [catalogue, chatbot, session], [chatbot, session, status], api_visibility="private",

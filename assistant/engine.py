@@ -95,11 +95,12 @@ class SearchEngine:
                 )
             return self._reader
 
-    def search(self, query: str, k: int | None = None) -> SearchResponse:
-        """Answer one request with up to ``k`` explained results (the request's own count wins if it has one)."""
+    def search(self, query: str, k: int | None = None, feedback: Feedback | None = None) -> SearchResponse:
+        """Answer one request with up to ``k`` explained results (the request's own count wins if it has one),
+        steered by a listener's ``feedback`` when given."""
         text = validate_query(query)
         intent = self.understand(text)
-        return self.search_intent(intent, k)
+        return self.search_intent(intent, k, feedback=feedback)
 
     def search_intent(
         self,

@@ -36,6 +36,8 @@ RATE_BUTTONS = (("like", "👍 Like", "like-song"), ("dislike", "👎 Not for me
 class RatingRow:
     """The controls under the chat: the last answer's songs, and a like and a dislike for the one picked."""
 
+    group: gr.Column
+    """Hidden until an answer lists songs."""
     song: gr.Radio
     buttons: dict[str, gr.Button]
     block: gr.Button
@@ -43,18 +45,20 @@ class RatingRow:
 
 def add_rating_row() -> RatingRow:
     """Lay out the rating controls where the ``gr.Blocks`` being built is (under the chat)."""
-    with gr.Group(elem_id="rate"):
+    with gr.Column(visible=False, elem_id="rate") as group:
         song = gr.Radio([], label="Rate a song from the last answer", elem_id="rate-song")
         with gr.Row():
             buttons = {verdict: gr.Button(text, size="sm", elem_id=eid) for verdict, text, eid in RATE_BUTTONS}
             block = gr.Button("🚫 Never this artist", size="sm", elem_id="block-artist")
-    return RatingRow(song, buttons, block)
+    return RatingRow(group, song, buttons, block)
 
 
-def song_choices(session: object) -> gr.Radio:
-    """The last answer's songs as the rating row's choices (``#3 Title - Artist``, valued by their number)."""
+def song_choices(session: object) -> tuple[gr.Column, gr.Radio]:
+    """The rating row for the last answer: shown when it lists songs, its choices ``#3 Title - Artist`` (valued by
+    their number)."""
     page = session.dialogue.last_page if isinstance(session, ChatSession) else ()
-    return gr.Radio(choices=[(f"#{r.rank} {r.title} - {r.artist}", str(r.rank)) for r in page], value=None)
+    choices = [(f"#{r.rank} {r.title} - {r.artist}", str(r.rank)) for r in page]
+    return gr.Column(visible=bool(page)), gr.Radio(choices=choices, value=None)
 
 
 def add_profile_tab(
@@ -65,7 +69,7 @@ def add_profile_tab(
     chatbot: gr.Chatbot,
     rating: RatingRow,
     discover: DiscoverTab,
-) -> Callable[[object], gr.Radio]:
+) -> Callable[[object], tuple[gr.Column, gr.Radio]]:
     """Add the Profile tab, wire the rating row and Discover's "start from my profile", and name the endpoints.
 
     Returns the handler that refreshes the rating row after each answer.

@@ -20,9 +20,13 @@ PARAMETERS = {
     "/browse": ("query", "genres", "year_min", "year_max", "k", "diverse"),
     "/taste_profile": ("titles", "k", "genres", "year_min", "year_max", "diverse"),
     "/export": ("fmt", "results"),
+    "/feedback": ("song", "verdict", "profile_id"),
+    "/profile": ("profile_id",),
+    "/personal_blend": ("blend", "profile_id"),
+    "/forget_me": ("profile_id",),
 }  # fmt: skip
 """Each endpoint's parameters, the required ones first."""
-REQUIRED = {"/export": 2}
+REQUIRED = {"/export": 2, "/profile": 0, "/forget_me": 0, "/personal_blend": 0}
 """How many leading parameters have no default (one unless said here)."""
 NO_ARGUMENTS = ("/presets", "/genres", "/years")
 
