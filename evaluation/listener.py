@@ -120,6 +120,9 @@ def listener_markdown(reports: list[ListenerReport], command: str, machine: str)
     """The RESULTS.md section, between its markers: one curve per request."""
     first = reports[0]
     turns = len(first.precision) - 1
+    start = float(np.mean([r.precision[0] for r in reports]))
+    end = float(np.mean([r.precision[-1] for r in reports]))
+    middle = float(np.mean([np.mean(r.precision[1:]) for r in reports]))
     header = "| request | " + " | ".join(str(t) for t in range(turns + 1)) + " | gain | likes, dislikes | again |"
     rows = [header, "| --- |" + " ---: |" * (turns + 4)]
     for report in reports:
@@ -145,7 +148,9 @@ def listener_markdown(reports: list[ListenerReport], command: str, machine: str)
             "",
             *rows,
             "",
-            "The first turn's feedback moves the answer most; later answers stay above the start while the unshown "
+            f"Mean over the {len(reports)} requests: P@10 {start:.2f} at the start, {end:.2f} after the last turn "
+            f"({end - start:+.2f}; target +0.3), {middle:.2f} over the ten answers after feedback. The first turn's "
+            "feedback moves the answer most; the curve does not rise at every turn after it, and dips as the unshown "
             "acoustic songs near the request thin out (no song is shown twice in a conversation).",
             END,
         ]
