@@ -89,6 +89,15 @@ def add_profile_tab(
             owner = state.owner or owner_key(None, new_browser_id())
         return state if owner == state.owner else dataclasses.replace(state, owner=owner)
 
+    def page_owned(state: ChatSession, request: gr.Request, stored_id: object) -> ChatSession:
+        """The session with its owner; on the page, one set before the page finished loading is the browser's id."""
+        if state.owner:
+            return state
+        try:
+            return owned(state, request, stored_id or None)
+        except QueryError:
+            return owned(state, request)
+
     def summary(state: ChatSession) -> str:
         return profile_markdown(store.profile(state.owner), min_likes) if state.owner else ""
 
@@ -127,8 +136,10 @@ def add_profile_tab(
         return state, gr.File(value=str(target), visible=True), str(folder)
 
     def rate(verdict: str) -> Callable[..., tuple]:
-        def run(choice: str | None, history: list[dict], state: ChatSession, request: gr.Request) -> tuple:
-            state = owned(state, request)
+        def run(
+            choice: str | None, history: list[dict], state: ChatSession, stored_id: object, request: gr.Request
+        ) -> tuple:
+            state = page_owned(state, request, stored_id)
             if not choice:
                 reply = "Pick a song from the last answer first, then press like or not for me."
             else:
@@ -143,7 +154,9 @@ def add_profile_tab(
 
     rated = [chatbot, session, profile_view, blend]
     for verdict, button in (*rating.buttons.items(), ("block", rating.block)):
-        button.click(rate(verdict), [rating.song, chatbot, session], rated, api_visibility="private", queue=False)
+        button.click(
+            rate(verdict), [rating.song, chatbot, session, browser_id], rated, api_visibility="private", queue=False
+        )
 
     def on_blend(on: bool, state: ChatSession, request: gr.Request) -> tuple:
         state = owned(state, request)
@@ -176,7 +189,7 @@ def add_profile_tab(
     export.click(on_export, [session, exports], [session, exported, exports], **private)
     forget.click(on_forget, [session], [session, profile_view, blend, exported], **private)
     discover.from_profile.click(on_from_profile, [session], [discover.liked], **private)
-    app.load(on_load, [browser_id, session], [browser_id, session, profile_view, blend], **private)
+    app.load(on_load, [browser_id, session], [browser_id, session, profile_view, blend], queue=False, **private)
     _add_endpoints(engine, store, session, owned)
     return song_choices
 
