@@ -28,12 +28,23 @@ from assistant.api_arguments import (
     count_argument,
     flag_argument,
     history_argument,
+    minutes_argument,
     names_argument,
+    order_argument,
     text_argument,
     year_argument,
 )
 from assistant.body_limit import BodyLimit
-from assistant.chat import MAX_UPLOAD_BYTES, ChatSession, catalogue_status, chat, open_catalogue, release, search_songs
+from assistant.chat import (
+    MAX_UPLOAD_BYTES,
+    ChatSession,
+    catalogue_status,
+    chat,
+    open_catalogue,
+    playlist_response,
+    release,
+    search_songs,
+)
 from assistant.discovery_ui import add_discovery_tabs
 from assistant.engine import SearchEngine
 from assistant.escaping import escape_markdown
@@ -41,6 +52,7 @@ from assistant.login_throttle import LoginThrottle
 from assistant.profile_store import ProfileStore
 from assistant.profile_ui import add_profile_tab, add_rating_row
 from assistant.profiles import owner_key, session_id_of
+from assistant.upload_progress import EmbeddingProgress
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.errors import MoodringError, QueryError
@@ -106,8 +118,15 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             owner=session.owner,
         )  # fmt: skip
 
-    def upload(path: str | None, history: list[dict], session: ChatSession) -> tuple[list[dict], ChatSession, str]:
-        message, session = open_catalogue(path, history, session, settings, engine.encoder)
+    def upload(
+        path: str | None,
+        history: list[dict],
+        session: ChatSession,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008  Gradio finds the bar by this default
+    ) -> tuple[list[dict], ChatSession, str]:
+        message, session = open_catalogue(
+            path, history, session, settings, engine.encoder, on_embedded=EmbeddingProgress(progress)
+        )
         discard_upload(path)  # the session has its own copy; Gradio's would be served to anyone given its path
         if message:
             history = [*history, {"role": "assistant", "content": message}]
@@ -145,6 +164,27 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
                 year_argument(year_max, "year_max"), names_argument(genres, "genres", most),
                 names_argument(exclude_genres, "exclude_genres", most), names_argument(artists, "artists", most),
                 names_argument(exclude_artists, "exclude_artists", most), flag_argument(relax, "relax", False),
+            )  # fmt: skip
+        except MoodringError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
+    def playlist(
+        query: str,
+        minutes: int | None = None,
+        order: str | None = None,
+        clean: bool | None = None,
+        all_versions: bool | None = None,
+        k: int | None = None,
+    ) -> dict:
+        """A playlist for a request: ``minutes`` to fill (within one song), an ``order`` (rank, build_up, wind_down,
+        arc, smooth), ``clean`` (no explicit songs), ``all_versions`` (keep remixes); unset, the request's words
+        decide. Returns ``{query, understood, notes, relaxed, total_s, results}``."""
+        try:
+            return playlist_response(
+                engine, text_argument(query, "query"), minutes_argument(minutes, settings.playlist_max_minutes),
+                order_argument(order), None if clean is None else flag_argument(clean, "clean", False),
+                None if all_versions is None else flag_argument(all_versions, "all_versions", False),
+                count_argument(k),
             )  # fmt: skip
         except MoodringError as error:
             raise gr.Error(str(error), print_exception=False) from None
@@ -220,6 +260,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             preprocess=False,  # api_chat checks the arguments as sent, so a wrong type gets a sentence, not a crash
         )
         gr.api(search, api_name="search", concurrency_id="search")
+        gr.api(playlist, api_name="playlist", concurrency_id="search")
     app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     return app
 

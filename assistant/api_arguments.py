@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from assistant.ordering import ORDERS
 from index_builder.errors import QueryError
 
 MAX_DEPTH = 8
@@ -120,6 +121,29 @@ def filter_arguments(
         year_argument(year_max, "year_max"),
         flag_argument(diverse, "diverse", default=True),
     )
+
+
+def order_argument(value: object, name: str = "order") -> str | None:
+    """A playlist order: one of ``assistant.ordering.ORDERS``, or ``rank``/None/"" for the ranking as it is."""
+    if value is None or (isinstance(value, str) and value.strip().casefold() in {"", "rank"}):
+        return None
+    wanted = value.strip().casefold().replace("-", "_").replace(" ", "_") if isinstance(value, str) else None
+    if wanted not in ORDERS:
+        choices = ", ".join(("rank", *ORDERS))
+        raise QueryError(f"{name} must be one of {choices}; got {_kind(value)}.")
+    return wanted
+
+
+def minutes_argument(value: object, most: int, name: str = "minutes") -> int | None:
+    """A playlist length in whole minutes, 1 to ``most``; None (or 0) for a list by count."""
+    minutes = whole_number(value, name, "45")
+    if minutes is None or minutes == 0:
+        return None
+    if not 1 <= minutes <= most:
+        raise QueryError(
+            f"{name} must be between 1 and {most} (a playlist of at most {most // 60} hours); got {minutes}."
+        )
+    return minutes
 
 
 def history_argument(value: object, max_items: int | None = None) -> list[object] | None:

@@ -13,8 +13,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from assistant.playlist_words import PLAYLIST_WORDS_FILE, load_playlist_words
 from assistant.results import SearchResult
-from assistant.titles import TitleIndex
+from assistant.titles import TitleIndex, version_key
 from assistant.vocabulary import tokens
 from index_builder.buckets import BucketScheme, load_bucket_spec
 from index_builder.schema import AUDIO_FEATURES, NUMERIC_FEATURES
@@ -214,6 +215,50 @@ class CatalogueView:
             max_suggestions=self.settings.title_suggestions,
         )
 
+    # ---- versions, albums and explicit marks -------------------------------------------------------------
+
+    def version_keys(self, rows: np.ndarray) -> np.ndarray:
+        """The version group (``titles.version_key``) of the songs at ``rows``: a remix, a live or a feat. version
+        of a song shares its key with the song. Worked out on first need per song and kept."""
+        markers = load_playlist_words(self.settings.prompts_dir / PLAYLIST_WORDS_FILE).version_markers
+        known = self._version_keys
+        keys = []
+        for row in np.asarray(rows, dtype=np.int64):
+            key = known.get(int(row))
+            if key is None:
+                key = known[int(row)] = version_key(self.titles[row], self.artists[row], markers)
+            keys.append(key)
+        return np.array(keys, dtype=object)
+
+    @cached_property
+    def _version_keys(self) -> dict[int, str]:
+        return {}
+
+    @cached_property
+    def album_codes(self) -> np.ndarray:
+        """Each song's album as a code (-1 where the catalogue names none); names compared ignoring case."""
+        if "album" not in self.songs:
+            return np.full(self.count, -1, dtype=np.int64)
+        names = self.songs["album"].fillna("").astype(str).str.strip().str.casefold()
+        codes, _ = pd.factorize(names.where(names != "", None), use_na_sentinel=True)
+        return codes.astype(np.int64)
+
+    @cached_property
+    def has_albums(self) -> bool:
+        """Whether the catalogue names any song's album."""
+        return bool((self.album_codes >= 0).any())
+
+    @cached_property
+    def clean(self) -> np.ndarray | None:
+        """Whether each song is marked not explicit (an unmarked song is not known to be clean), or None when the
+        catalogue marks none (it has no explicit column)."""
+        if "explicit" not in self.songs:
+            return None
+        marks = self.songs["explicit"].astype("boolean")
+        if marks.isna().all():
+            return None
+        return (marks == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712  (NA-aware comparison)
+
     # ---- vectors and audio features ----------------------------------------------------------------------
 
     @cached_property
@@ -273,11 +318,19 @@ class CatalogueView:
         similarity = (self.audio @ target) / np.maximum(norms, 1e-12)
         return np.where(self.has_audio, similarity, 0.0)
 
+    def song_vectors(self, rows: Iterable[int]) -> np.ndarray:
+        """The description embeddings of the songs at ``rows``, in that order (read from the index, a few at a
+        time: a million songs' vectors are never copied for them)."""
+        if self._store is None:
+            raise ValueError("This catalogue view has no vectors.")
+        return self._store.vectors(np.fromiter(rows, dtype=np.int64))
+
     def text_similarity(self, vector: np.ndarray) -> np.ndarray:
-        """Cosine between every song's description embedding and ``vector`` (normalized here)."""
-        vector = np.asarray(vector, dtype=np.float32)
-        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        return (self.vectors @ vector).astype(np.float64)
+        """Cosine between every song's description embedding and ``vector`` (normalized here), computed where the
+        index stores the vectors (``VectorStore.similarities``)."""
+        if self._store is None:
+            raise ValueError("This catalogue view has no vectors.")
+        return np.asarray(self._store.similarities(np.asarray(vector, dtype=np.float32)), dtype=np.float64)
 
     def hybrid_similarity(
         self, audio_target: np.ndarray | None, text_vector: np.ndarray, audio_weight: float

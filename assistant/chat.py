@@ -8,9 +8,11 @@ share one; nothing here is a module-level global.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import logging
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +25,20 @@ from assistant.profile_store import ProfileStore
 from assistant.profiles import save_turn, with_profile
 from assistant.titles import known_name
 from assistant.understanding import QueryIntent
+from index_builder.build import build_index, current_key, load_checked_folder
 from index_builder.catalogue import CatalogueLimits, load_catalogue
 from index_builder.embedding import Encoder
-from index_builder.errors import CatalogueError, MoodringError, QueryError
+from index_builder.errors import CatalogueError, IndexMismatch, MoodringError, QueryError
+from index_builder.index_cache import IndexCache
+from index_builder.index_store import SongIndex
 from index_builder.settings import Settings
 from index_builder.text_checks import TextRepairs
+from index_builder.vector_store import VectorStore
 
+log = logging.getLogger("moodring")
+
+COPY_BLOCK_BYTES = 1 << 20
+"""An upload is copied and hashed a mebibyte at a time."""
 _MAX_PART_DEPTH = 3
 """How deep message content parts may nest (a list of parts is one level) before the rest is skipped."""
 MAX_UPLOAD_SONGS = 5000
@@ -187,11 +197,14 @@ def open_catalogue(
     settings: Settings,
     encoder: Encoder,
     max_songs: int = MAX_UPLOAD_SONGS,
+    on_embedded: Callable[[int, int], None] | None = None,
 ) -> tuple[str, ChatSession]:
     """Switch the session to the catalogue at ``path`` (None: back to the app's), with a message for the chat.
 
-    The file is copied into a fresh temporary folder that also holds its index. A file that cannot be used
-    leaves the session as it was and the message says why, in one sentence.
+    The file is copied into a fresh temporary folder (removed with the session). Its index comes from the upload
+    cache when the same bytes were indexed before (``IndexCache``, checked like any index), else it is built in that
+    folder, ``on_embedded(done, total)`` hearing of each batch, and then cached. A file that cannot be used leaves
+    the session as it was and the message says why, in one sentence.
     """
     turns = user_turns(history)
     if path is None:
@@ -209,7 +222,7 @@ def open_catalogue(
     workspace = Path(tempfile.mkdtemp(prefix="moodring-upload-"))
     try:
         copy = workspace / source.name
-        shutil.copyfile(source, copy)
+        digest = copy_with_sha256(source, copy)
         # Limits checked while the file streams in: a small .gz that expands to gigabytes stops early.
         upload = settings.with_changes(
             catalogue_path=copy,
@@ -217,29 +230,69 @@ def open_catalogue(
             show_progress=False,
             max_catalogue_rows=2 * max_songs + 1_000,  # rows before repeats merge; the song count is checked below
             max_catalogue_bytes=MAX_UPLOAD_BYTES,
-            milvus_uri="",  # an upload's index lives in its temporary folder, deleted with the session
+            milvus_uri="",  # an upload's index lives in its temporary folder (and the upload cache), never in Milvus
         )
-        catalogue = load_catalogue(
-            copy,
-            limits=CatalogueLimits.from_settings(upload),
-            repairs=TextRepairs.from_file(settings.text_repairs_path),
-        )
-        if len(catalogue) > max_songs:
-            raise CatalogueError(
-                f"{source.name} has {len(catalogue)} songs; the app embeds at most {max_songs} on upload. Build its "
-                "index with `python -m index_builder --catalogue FILE` and start the app with `--catalogue FILE`."
-            )
-        engine = SearchEngine.from_settings(upload, encoder=encoder)
+        cache = IndexCache.from_settings(settings)
+        index = _cached_index(cache, digest, upload, encoder)
+        if index is None:
+            index = _build_upload(upload, encoder, max_songs, on_embedded)
+            cache.store(digest, upload.resolved_index_dir)
+        if len(index) > max_songs:
+            raise CatalogueError(_too_many(source.name, len(index), max_songs))
+        engine = SearchEngine(index, encoder, upload)
     except (MoodringError, OSError) as error:
         shutil.rmtree(workspace, ignore_errors=True)
         return f"I could not use {escape_markdown(source.name)}: {escape_markdown(str(error))}", session
     release(session)
-    notes = "".join(f"\n- {escape_markdown(note)}" for note in catalogue.report.notes)
+    notes = "".join(f"\n- {escape_markdown(note)}" for note in index.manifest.get("load_report", []))
     message = (
         f"Now searching **{escape_markdown(source.name)}**: {len(engine.songs)} songs from "
-        f"{catalogue.report.rows_read} rows.{notes}\n\nWhat are you in the mood for?"
+        f"{index.manifest.get('rows_read')} rows.{notes}\n\nWhat are you in the mood for?"
     )
     return message, ChatSession(turns=turns, engine=engine, catalogue_name=source.name, workspace=workspace)
+
+
+def copy_with_sha256(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target`` and return the sha256 of the bytes copied (one read of the file)."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        while block := reader.read(COPY_BLOCK_BYTES):
+            digest.update(block)
+            writer.write(block)
+    return digest.hexdigest()
+
+
+def _cached_index(cache: IndexCache, digest: str, upload: Settings, encoder: Encoder) -> SongIndex | None:
+    """The cached index of the file whose sha256 is ``digest``, if there is one and it passes every check."""
+    folder = cache.lookup(digest)
+    if folder is None:
+        return None
+    try:
+        return load_checked_folder(folder, current_key(upload, encoder), upload)
+    except IndexMismatch as problem:  # built before a template, thresholds or model change, or damaged: built again
+        log.info(f"Not using the cached index of an upload: {problem}")
+        return None
+
+
+def _build_upload(
+    upload: Settings, encoder: Encoder, max_songs: int, on_embedded: Callable[[int, int], None] | None
+) -> VectorStore:
+    """Check the uploaded catalogue within the upload limits, then build its index in the session's folder."""
+    catalogue = load_catalogue(
+        upload.catalogue_path,
+        limits=CatalogueLimits.from_settings(upload),
+        repairs=TextRepairs.from_file(upload.text_repairs_path),
+    )
+    if len(catalogue) > max_songs:
+        raise CatalogueError(_too_many(Path(upload.catalogue_path).name, len(catalogue), max_songs))
+    return build_index(upload, encoder, on_embedded=on_embedded)
+
+
+def _too_many(name: str, songs: int, max_songs: int) -> str:
+    return (
+        f"{name} has {songs} songs; the app embeds at most {max_songs} on upload. Build its index with "
+        "`python -m index_builder --catalogue FILE` and start the app with `--catalogue FILE`."
+    )
 
 
 def release(session: ChatSession) -> None:
@@ -298,3 +351,28 @@ def search_songs(
     if response.relaxed is not None and not relax:
         return []
     return [result.to_dict() for result in response.results]
+
+
+def playlist_response(
+    engine: SearchEngine,
+    query: str,
+    minutes: int | None = None,
+    order: str | None = None,
+    clean: bool | None = None,
+    all_versions: bool | None = None,
+    k: int | None = None,
+) -> dict[str, object]:
+    """A playlist as a JSON-ready response (``query, understood, notes, relaxed, total_s, results``): the
+    request's own length, order, "clean" and "include remixes" words, each overridden by the argument given
+    (``minutes`` to fill, an ``order`` of ``assistant/ordering.py``, ``clean`` to leave explicit songs out,
+    ``all_versions`` to keep remixes and live versions)."""
+    intent = engine.understand(validate_query(query))
+    if minutes is not None:
+        intent.length_s = minutes * 60.0
+    if order is not None:
+        intent.order = order
+    if clean is not None:
+        intent.clean = clean
+    if all_versions is not None:
+        intent.all_versions = all_versions
+    return engine.search_intent(intent, k).to_dict()

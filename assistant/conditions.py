@@ -78,7 +78,20 @@ def request_constraints(
         if feature in view.words:
             mask, where = ~view.word_mask(feature, words), Not(view.word_where(feature, words))
             constraints.append(Constraint("not " + " or ".join(sorted(words)), mask, where=where))
+    if intent.clean and view.clean is not None:
+        constraints.append(Constraint(CLEAN_LABEL, view.clean.copy()))
     return constraints
+
+
+CLEAN_LABEL = "clean (no explicit songs)"
+"""The name of the clean condition, as "Looking for" and a relaxed answer say it."""
+
+
+def unmet_condition_notes(intent: QueryIntent, view: CatalogueView) -> list[str]:
+    """What a reply says about a condition this catalogue cannot check (it says so instead of ignoring it)."""
+    if intent.clean and view.clean is None:
+        return ["This catalogue does not mark explicit songs, so 'clean' could not be applied."]
+    return []
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from gradio.components.plot import PlotData
 from gradio.processing_utils import encode_plot_to_base64
 from gradio.utils import get_upload_folder
 
-from assistant.api_arguments import clean_json, filter_arguments, names_argument, text_argument
+from assistant.api_arguments import clean_json, filter_arguments, names_argument, order_argument, text_argument
 from assistant.chat import session_engine
 from assistant.conditions import Filters
 from assistant.discovery.browse import filtered_search
@@ -56,6 +56,14 @@ from index_builder.errors import MoodringError, QueryError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+ORDER_CHOICES = [
+    ("By rank", "rank"),
+    ("Build up (calm to intense)", "build_up"),
+    ("Wind down (intense to calm)", "wind_down"),
+    ("Warm-up, peak, cool-down", "arc"),
+    ("Smooth tempo and energy flow", "smooth"),
+]
+"""The Discover tab's playlist orders (``assistant/ordering.py``), as the Order control offers them."""
 API_NAMES = ("more_like_this", "preset", "presets", "genres", "years", "browse", "taste_profile", "export")
 """The named endpoints this module registers (``/more_like_this`` and so on)."""
 
@@ -234,10 +242,11 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         return export_folder(current, exports_root(), engine.settings.export_max_age_s)
 
     def shown(
-        current: SearchEngine, offered: CatalogueChoices, response: SearchResponse, folder: object
+        current: SearchEngine, offered: CatalogueChoices, response: SearchResponse, folder: object, order: str
     ) -> tuple[str, str | None, str | None, str, str, object]:
-        """The results as Markdown, their exports (files in the session's export folder): CSV, an M3U only where it
-        plays, the plain list of names and the Spotify URIs to paste."""
+        """The results in ``order`` as Markdown, their exports in the same order (files in the session's export
+        folder): CSV, an M3U only where it plays, the plain list of names and the Spotify URIs to paste."""
+        response = current.order_response(response, order_argument(order))
         rows = playlist_rows([r.to_dict() for r in response.results], current.songs)
         if not rows:
             return response_as_markdown(response), None, None, "", "", folder
@@ -265,7 +274,8 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         with gr.Row():
             count = gr.Slider(1, engine.settings.max_k, value=engine.settings.top_k, step=1, label="Songs")
             diverse = gr.Checkbox(True, label="Diverse: at most two songs per artist")
-        filter_inputs = [genre_box, year_low, year_high, count, diverse, session]
+            order_box = gr.Dropdown(ORDER_CHOICES, value="rank", label="Order", info="the export keeps it")
+        filter_inputs = [genre_box, year_low, year_high, count, diverse, session, order_box]
 
         with gr.Tabs():
             with gr.Tab("Moods"):
@@ -324,11 +334,13 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         outputs = [results, csv_button, m3u_button, text_list, uri_list, exports]
 
         def on_preset(name: str) -> Callable[..., tuple]:
-            def run(genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+            def run(genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
                 current, offered = engine_of(state)
                 try:
                     filters = offered.filters(genres, low, high)
-                    return shown(current, offered, preset_search(current, name, int(k), filters, diverse_on), folder)
+                    return shown(
+                        current, offered, preset_search(current, name, int(k), filters, diverse_on), folder, order
+                    )
                 except MoodringError as error:
                     return failed(error, folder)
 
@@ -337,28 +349,32 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         for button, name in preset_buttons:
             button.click(on_preset(name), [*filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_browse(text, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+        def on_browse(text, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
-                return shown(current, offered, filtered_search(current, text, filters, int(k), diverse_on), folder)
+                return shown(
+                    current, offered, filtered_search(current, text, filters, int(k), diverse_on), folder, order
+                )
             except MoodringError as error:
                 return failed(error, folder)
 
         browse_button.click(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
         query.submit(on_browse, [query, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_similar(title, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+        def on_similar(title, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 filters = offered.filters(genres, low, high)
-                return shown(current, offered, more_like_this(current, title, int(k), filters, diverse_on), folder)
+                return shown(
+                    current, offered, more_like_this(current, title, int(k), filters, diverse_on), folder, order
+                )
             except MoodringError as error:
                 return failed(error, folder)
 
         similar_button.click(on_similar, [seed, *filter_inputs, exports], outputs, api_visibility="private")
 
-        def on_taste(titles, genres, low, high, k, diverse_on, state, folder=None) -> tuple:
+        def on_taste(titles, genres, low, high, k, diverse_on, state, order="rank", folder=None) -> tuple:
             current, offered = engine_of(state)
             try:
                 profile = taste_profile(current, titles or [])
@@ -382,7 +398,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             summary = "\n\n".join([f"**{escape_markdown(profile.summary)}**", *notes])
             figure = radar_figure(current.catalogue, profile)
             chart = DescribedPlot.of(figure, radar_description(current.catalogue, profile), radar.format)
-            return (summary, chart, table, *shown(current, offered, response, folder))
+            return (summary, chart, table, *shown(current, offered, response, folder, order))
 
         taste_button.click(
             on_taste,

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
 from assistant.catalogue_view import CatalogueView
-from assistant.conditions import Constraint, request_constraints
+from assistant.conditions import Constraint, request_constraints, unmet_condition_notes
 from assistant.explain import explain, liked_reason, nearest_song_words, standouts
 from assistant.feedback import Feedback, audio_target, rocchio
 from assistant.open_reading import ConceptReader, add_readings
-from assistant.ranking import diverse_order, fit_bonus
+from assistant.ordering import order_positions
+from assistant.playlist_length import length_note, take_length
+from assistant.playlist_words import PLAYLIST_WORDS_FILE, load_playlist_words
+from assistant.ranking import best_of_each, diverse_order, fit_bonus, leading_order
 from assistant.results import SearchResponse, SearchResult
-from assistant.understanding import QueryIntent, understand
+from assistant.understanding import QueryIntent, describe_length, understand
 from assistant.vocabulary import Vocabulary, load_concepts, load_known_words
 from assistant.word_lists import WORDS_FILE, load_word_lists
 from index_builder.buckets import load_bucket_spec
-from index_builder.build import open_index
+from index_builder.build import open_index, searchable_by
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch, QueryError
 from index_builder.settings import Settings
@@ -36,7 +40,7 @@ class SearchEngine:
     it."""
 
     def __init__(self, index: VectorStore, encoder: Encoder, settings: Settings) -> None:
-        if not encoder.matches_manifest(index.manifest):
+        if not searchable_by(encoder, index.manifest):
             raise IndexMismatch(
                 f"The index was embedded by {index.manifest.get('model_name')}, not the loaded {encoder.model_name}; "
                 "rebuild it."
@@ -54,6 +58,7 @@ class SearchEngine:
             self.songs["artist"],
             words=load_word_lists(settings.prompts_dir / WORDS_FILE),
             known_words=load_known_words(encoder.location.path),
+            playlist=load_playlist_words(settings.prompts_dir / PLAYLIST_WORDS_FILE),
         )
         self._word_vectors: dict[str, np.ndarray] | None = None
         self._reader: ConceptReader | None = None
@@ -82,7 +87,7 @@ class SearchEngine:
         phrases = reader.uncovered(intent, self.vocabulary)
         if phrases:
             vectors = self.encoder.encode_queries([intent.semantic_text, *phrases])
-            readings = reader.read(phrases, vectors[1:])
+            readings = reader.read(phrases, vectors[1:], reader.negated(intent, self.vocabulary))
             add_readings(intent, readings, self.vocabulary.concepts, self.catalogue.bucket_words)
         return intent
 
@@ -122,10 +127,13 @@ class SearchEngine:
         request's own conditions. ``diverse`` (default on) re-ranks by MMR so that no artist fills more than two
         places while others can.
         """
-        count = self.result_count(intent.count if intent.count is not None else k)
         notes = list(intent.corrections)
-        if intent.count is not None and count != intent.count:
+        length_s = self._length_target(intent, notes)
+        count = self.result_count(intent.count if intent.count is not None else k)
+        if intent.count is not None and count != intent.count and length_s is None:
             notes.append(f"showing {count}, the most one answer holds")
+        wanted = count if length_s is None else self._songs_for(length_s)
+        notes += unmet_condition_notes(intent, self.catalogue)
         feedback = feedback or Feedback()
         query_vector = self._query_vector(intent, like_ids, feedback)
         constraints = request_constraints(intent, self.catalogue, self.vocabulary.words.genre_families)
@@ -156,7 +164,7 @@ class SearchEngine:
                 relaxed = RELAXED_ALL
         matching = _all_of(passing, soft)[ids]
         keep = matching.copy()
-        if soft and int(matching.sum()) < count:
+        if soft and int(matching.sum()) < wanted:
             keep = passing[ids]  # a wish the request only implies never empties an answer: the nearest fill it
             if keep.sum() > matching.sum():
                 notes.append(_fill_note(int(matching.sum()), " and ".join(c.label for c in soft)))
@@ -166,7 +174,15 @@ class SearchEngine:
             intent, self.catalogue, ids, settings.soft_match_weight, settings.feature_fit_weight
         )
         scores = scores + self._feedback_bonus(feedback, ids)
-        order = self.pick(scores + FILL_OFFSET * matching, ids, count, diverse)
+        ranked = scores + FILL_OFFSET * matching
+        one_version = not intent.all_versions
+        total_s = None
+        if length_s is None:
+            order = self.pick(ranked, ids, count, diverse, one_version)
+        else:
+            order, total_s = self._fill_length(ranked, ids, length_s, wanted, diverse, one_version)
+            notes.insert(0, length_note(total_s, len(order), length_s))
+        order = order[self.playlist_order(intent.order, ids[order])]
         standing = standouts(self.catalogue.feature_values(ids[order]), self.catalogue.std)
         reasons = self._liked_reasons(feedback, ids[order])
         results = [
@@ -174,8 +190,30 @@ class SearchEngine:
             for rank, (i, standout, reason) in enumerate(zip(order, standing, reasons, strict=True), 1)
         ]
         return SearchResponse(
-            query=intent.text, understood=intent.describe(), results=results, notes=notes, relaxed=relaxed
+            query=intent.text,
+            understood=intent.describe(),
+            results=results,
+            notes=notes,
+            relaxed=relaxed,
+            total_s=total_s,
         )
+
+    def order_response(self, response: SearchResponse, order: str | None) -> SearchResponse:
+        """``response`` with its songs laid out in ``order`` and ranked by place (None: as it is)."""
+        if order is None or not response.results:
+            return response
+        rows = np.array([self.catalogue.row_of(r.song_id) for r in response.results], dtype=np.int64)
+        placed = [response.results[int(i)] for i in self.playlist_order(order, rows)]
+        results = [dataclasses.replace(result, rank=rank) for rank, result in enumerate(placed, 1)]
+        return dataclasses.replace(response, results=results)
+
+    def playlist_order(self, order: str | None, rows: np.ndarray) -> np.ndarray:
+        """Positions into ``rows`` (songs in rank order) laid out in ``order`` (``assistant/ordering.py``)."""
+        raw = self.catalogue.raw
+        missing = np.full(len(rows), np.nan)
+        energy = raw["energy"].to_numpy()[rows] if "energy" in raw else missing
+        tempo = raw["tempo"].to_numpy()[rows] if "tempo" in raw else missing
+        return order_positions(order, energy, tempo, self.settings.playlist_arc_peak)
 
     # ---- internals ------------------------------------------------------------------------------------
 
@@ -187,19 +225,75 @@ class SearchEngine:
             raise QueryError("Ask for at least one song.")
         return min(int(k), self.settings.max_k)
 
-    def pick(self, scores: np.ndarray, rows: np.ndarray, count: int, diverse: bool = True) -> np.ndarray:
+    def pick(
+        self, scores: np.ndarray, rows: np.ndarray, count: int, diverse: bool = True, one_version: bool = True
+    ) -> np.ndarray:
         """Positions into ``scores`` (of the songs at ``rows``) of the ``count`` to show, best first (MMR when
-        ``diverse``: no artist takes more than ``diversity_max_per_artist`` places while others can)."""
+        ``diverse``: no artist takes more than ``diversity_max_per_artist`` places, nor an album more than
+        ``diversity_max_per_album``, while others can). With ``one_version`` a song's remixes, live and feat.
+        versions count once: only the best of them is a candidate (among the leading candidates, where picks come
+        from)."""
         settings = self.settings
-        return diverse_order(
-            scores,
-            self.catalogue.artists[rows],
+        positions = np.arange(len(scores), dtype=np.int64)
+        if one_version and len(scores):
+            lead = max(count * settings.diversity_pool_factor * 4, 400)
+            positions = np.sort(leading_order(scores, lead))
+            keys = self.catalogue.version_keys(rows[positions])
+            codes = np.unique(keys, return_inverse=True)[1]
+            positions = positions[best_of_each(scores[positions], codes)]
+        chosen_rows = rows[positions]
+        albums = self.catalogue.album_codes[chosen_rows]
+        order = diverse_order(
+            scores[positions],
+            self.catalogue.artists[chosen_rows],
             count,
             diverse=diverse,
             max_per_artist=settings.diversity_max_per_artist,
             relevance_weight=settings.diversity_relevance_weight,
             pool_factor=settings.diversity_pool_factor,
+            albums=albums if (albums >= 0).any() else None,
+            max_per_album=settings.diversity_max_per_album,
         )
+        return positions[order]
+
+    def _length_target(self, intent: QueryIntent, notes: list[str]) -> float | None:
+        """The playlist length to fill, in seconds, at most ``playlist_max_minutes`` (with a note); None when the
+        request states none, or the catalogue has no song lengths (with a note)."""
+        if intent.length_s is None:
+            return None
+        if "duration_s" not in self.catalogue.raw:
+            notes.append(
+                f"This catalogue has no song lengths, so I cannot fill {describe_length(intent.length_s)}; "
+                "here is a list by count instead."
+            )
+            return None
+        most = self.settings.playlist_max_minutes * 60.0
+        if intent.length_s > most:
+            notes.append(f"A playlist holds at most {describe_length(most)}; here is one that long.")
+            return most
+        return float(intent.length_s)
+
+    def _fill_length(
+        self, scores: np.ndarray, rows: np.ndarray, length_s: float, wanted: int, diverse: bool, one_version: bool
+    ) -> tuple[np.ndarray, float]:
+        """Positions of the songs, best first, whose lengths add up to ``length_s`` (``playlist_length``) and their
+        total: picked as an answer of twice the songs it should take, or of ``playlist_max_songs`` when those fall
+        short."""
+        lengths = self.catalogue.raw["duration_s"].to_numpy()
+        most = self.settings.playlist_max_songs
+        for count in dict.fromkeys((min(most, 2 * wanted + 5), most)):
+            order = self.pick(scores, rows, count, diverse, one_version)
+            durations = lengths[rows[order]]
+            if np.nansum(durations) >= length_s or len(order) < count:
+                break
+        chosen = take_length(durations, length_s)
+        return order[chosen], float(durations[chosen].sum())
+
+    def _songs_for(self, length_s: float) -> int:
+        """About how many songs of this catalogue's median length fill ``length_s`` (at most
+        ``playlist_max_songs``)."""
+        median = float(np.nanmedian(self.catalogue.raw["duration_s"].to_numpy()))
+        return int(min(self.settings.playlist_max_songs, max(1, np.ceil(length_s / max(median, 1.0)))))
 
     def _query_vector(self, intent: QueryIntent, like_ids: Collection[str], feedback: Feedback) -> np.ndarray:
         text = intent.semantic_text or intent.describe() or "songs"

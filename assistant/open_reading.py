@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.understanding import QueryIntent
+from assistant.understanding import QueryIntent, negation_start, settle_conflicts
 from assistant.vocabulary import Concept, Vocabulary, tokens
 from index_builder.atomic import atomic_path, write_json_atomic
 from index_builder.embedding import Encoder
@@ -39,6 +39,8 @@ class Reading:
     phrase: str
     concept: str
     similarity: float
+    negated: bool = False
+    """Said after a negator ("calm but not sleepy"): the concept is what the songs must not be."""
 
 
 class ConceptReader:
@@ -60,7 +62,7 @@ class ConceptReader:
             for text in dict.fromkeys([*concept.phrases, *concept.examples]):
                 texts.append(text)
                 owners.append(concept.name)
-        key = hashlib.sha256("\n".join([encoder.weights_sha256, encoder.kind, *texts]).encode()).hexdigest()
+        key = hashlib.sha256("\n".join([encoder.query_identity, *texts]).encode()).hexdigest()
         vectors = _read_cache(Path(cache_dir), key, len(texts), encoder.dimension)
         if vectors is None:
             vectors = np.asarray(encoder.encode_phrases(texts), dtype=np.float32)
@@ -74,6 +76,8 @@ class ConceptReader:
         covered |= {w for name in (*intent.genres, *intent.artists, *intent.similar_artists) for w in tokens(name)}
         ignored = lists.stopwords | lists.follow_up_filler | lists.negators
         words = tokens(intent.content_text)
+        # a feature word that describes the next word ("a long drive") says nothing of the songs
+        ignored |= {w for w, after in itertools.pairwise(words) if after in lists.describes_other.get(w, ())}
         open_words = [
             w if (w not in covered and w not in ignored and not w.isdigit() and len(w) > 2) else None for w in words
         ]
@@ -84,8 +88,15 @@ class ConceptReader:
             phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
-    def read(self, phrases: list[str], vectors: np.ndarray) -> list[Reading]:
-        """The concepts the phrases mean (best first, one reading per concept), above the threshold."""
+    @staticmethod
+    def negated(intent: QueryIntent, vocabulary: Vocabulary) -> set[str]:
+        """The request's words that stand after a negator ("not sleepy", "nothing that sounds like a club")."""
+        words = tokens(intent.content_text)
+        return {w for i, w in enumerate(words) if negation_start(words, i, vocabulary.words) is not None}
+
+    def read(self, phrases: list[str], vectors: np.ndarray, negated: set[str] = frozenset()) -> list[Reading]:
+        """The concepts the phrases mean (best first, one reading per concept), above the threshold; a phrase
+        whose first word is ``negated`` reads as a concept to avoid."""
         if not phrases:
             return []
         similarity = vectors @ self.vectors.T
@@ -98,7 +109,7 @@ class ConceptReader:
             best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
             name = max(best, key=best.__getitem__)
             if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
-                readings[name] = Reading(phrase, name, best[name])
+                readings[name] = Reading(phrase, name, best[name], negated=phrase.split()[0] in negated)
                 read_words |= words
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
@@ -109,16 +120,26 @@ def add_readings(
     concepts: dict[str, Concept],
     bucket_words: Mapping[str, Sequence[str]],
 ) -> None:
-    """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already or
-    contradicts what the request says in words; record how it was read."""
+    """Add each read concept to ``intent`` as a soft wish (never a filter), unless it is there already; where it
+    and a stated concept want different things of a feature, the more direct kind decides (a tie goes to the
+    words the person typed). Record how each kept concept was read."""
+    read = []
     for reading in readings:
         concept = concepts[reading.concept]
         if any(c.name == concept.name for c in (*intent.concepts, *intent.excluded_concepts)):
             continue
-        if any(concept.contradicts(stated) for stated in intent.concepts):
+        if reading.negated:
+            intent.excluded_concepts.append(dataclasses.replace(concept, constraint=False))
+            intent.readings[concept.name] = f"{reading.phrase} → {concept.label}"
             continue
         intent.concepts.append(dataclasses.replace(concept, constraint=False))
-        intent.readings[concept.name] = f"{reading.phrase} → {concept.label}: {_gist(concept, bucket_words)}"
+        read.append(reading)
+    intent.concepts = settle_conflicts(intent.concepts, read={r.concept for r in read})
+    kept = {c.name: c for c in intent.concepts}
+    for reading in read:
+        if reading.concept in kept:
+            concept = kept[reading.concept]
+            intent.readings[concept.name] = f"{reading.phrase} → {concept.label}: {_gist(concept, bucket_words)}"
 
 
 def _gist(concept: Concept, bucket_words: Mapping[str, Sequence[str]]) -> str:

@@ -5,12 +5,13 @@ Every weight lives in ``Settings``; the functions here take plain arrays and are
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.catalogue_view import CatalogueView
 from assistant.understanding import QueryIntent
+from assistant.vocabulary import word_direction
 
 
 def fit_bonus(intent: QueryIntent, view: CatalogueView, ids: np.ndarray, soft_weight: float, fit_weight: float):
@@ -57,18 +58,6 @@ def feature_fit(intent: QueryIntent, view: CatalogueView, ids: np.ndarray) -> np
     return (total / weight if weight else total).astype(np.float32)
 
 
-def word_direction(bucket_words: Mapping[str, Sequence[str]], feature: str, words: set[str] | frozenset[str]) -> int:
-    """+1 when ``words`` are the feature's upper buckets, -1 for the lower ones, 0 for the middle."""
-    ordered = bucket_words.get(feature)
-    if ordered is None:
-        return 0
-    positions = [ordered.index(word) for word in words if word in ordered]
-    if not positions:
-        return 0
-    lean = float(np.mean(positions)) - (len(ordered) - 1) / 2
-    return 0 if abs(lean) < 0.5 else int(np.sign(lean))
-
-
 def diverse_order(
     scores: np.ndarray,
     artists: Sequence[str] | np.ndarray,
@@ -77,6 +66,8 @@ def diverse_order(
     max_per_artist: int = 2,
     relevance_weight: float = 0.85,
     pool_factor: int = 4,
+    albums: np.ndarray | None = None,
+    max_per_album: int = 2,
 ) -> np.ndarray:
     """Positions into ``scores`` of the ``count`` entries to show, best first.
 
@@ -85,8 +76,10 @@ def diverse_order(
     rescaled to 0-1 over the leading candidates and similarity to the picks so far is 1 when the artist already has
     a song among them (artist names compared case-insensitively). An artist with ``max_per_artist`` picks is skipped
     while any other artist has a candidate left, so the cap only gives way when the candidates run out. Relevance
-    is rescaled over the best ``pool_factor * count`` candidates (at least 40). The defaults are ``Settings``'
-    ``diversity_max_per_artist``, ``diversity_relevance_weight`` and ``diversity_pool_factor``.
+    is rescaled over the best ``pool_factor * count`` candidates (at least 40). With ``albums`` (an album code per
+    entry, -1 where unknown) no album takes more than ``max_per_album`` picks either, on the same terms. The
+    defaults are ``Settings``' ``diversity_max_per_artist``, ``diversity_relevance_weight``,
+    ``diversity_pool_factor`` and ``diversity_max_per_album``.
     """
     scores = np.asarray(scores, dtype=np.float64)
     count = max(0, min(int(count), len(scores)))
@@ -111,11 +104,17 @@ def diverse_order(
     top, bottom = float(pool[0]), float(pool[-1])
     relevance = (ranked - bottom) / (top - bottom) if top > bottom else np.ones_like(ranked)
     picks_per_artist = np.zeros(codes.max() + 1, dtype=np.int64)
+    album_codes = np.full(len(order), -1, dtype=np.int64) if albums is None else np.asarray(albums)[order]
+    picks_per_album = np.zeros(int(album_codes.max(initial=-1)) + 2, dtype=np.int64)  # the last counts unknowns
+    album_room = album_codes < 0
     available = np.ones(len(ranked), dtype=bool)
     chosen: list[int] = []
     while len(chosen) < count:
         picked = picks_per_artist[codes]
         candidates = available & (picked < max_per_artist)
+        with_album_room = candidates & (album_room | (picks_per_album[album_codes] < max_per_album))
+        if with_album_room.any():
+            candidates = with_album_room
         if not candidates.any():
             candidates = available
         value = relevance_weight * relevance - (1.0 - relevance_weight) * (picked > 0)
@@ -124,7 +123,21 @@ def diverse_order(
         chosen.append(best)
         available[best] = False
         picks_per_artist[codes[best]] += 1
+        picks_per_album[album_codes[best]] += 1
     return order[np.asarray(chosen, dtype=np.int64)]
+
+
+def best_of_each(scores: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Positions of the highest-scoring entry for each key (the first on a tie), in position order: one version
+    of each song when ``keys`` are version keys."""
+    scores = np.asarray(scores, dtype=np.float64)
+    keys = np.asarray(keys)
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-scores, keys))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    return np.sort(order[first])
 
 
 def leading_order(scores: np.ndarray, count: int) -> np.ndarray:

@@ -59,6 +59,8 @@ class SearchResponse:
     results: list[SearchResult]
     notes: list[str] = field(default_factory=list)
     relaxed: str | None = None
+    total_s: float | None = None
+    """A playlist of a stated length: the songs' total length in seconds (None otherwise)."""
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -67,5 +69,6 @@ class SearchResponse:
             "understood": self.understood,
             "notes": self.notes,
             "relaxed": self.relaxed,
+            "total_s": None if self.total_s is None else round(self.total_s, 1),
             "results": [result.to_dict() for result in self.results],
         }

@@ -123,6 +123,30 @@ def strip_brackets(title: str) -> str:
     return re.split(r"\s[-–]\s", re.sub(r"[(\[][^)\]]*[)\]]", " ", str(title)))[0]
 
 
+_VERSION_PARTS = re.compile(r"[(\[]([^)\]]*)[)\]]|\s[-–]\s(.*?)(?=\s[-–]\s|$)")
+_GUESTS = re.compile(r",|\s(?:feat\.?|ft\.?|featuring|with|x)\s", flags=re.IGNORECASE)
+
+
+def song_title(title: str, markers: Collection[str]) -> str:
+    """The title without the parts that name a version (a bracket or a `` - `` part holding one of ``markers``):
+    ``Lean On (feat. MØ) - Radio Edit`` -> ``Lean On``; ``Song - Remastered 2011`` -> ``Song``; ``Love (Part 2)``
+    stays."""
+    padded = {f" {m} " for m in markers}
+
+    def cut(match: re.Match[str]) -> str:
+        part = f" {normalize_name(match.group(1) or match.group(2) or '')} "
+        return " " if any(m in part for m in padded) else match.group(0)
+
+    return _VERSION_PARTS.sub(cut, str(title)).strip()
+
+
+def version_key(title: str, artist: str, markers: Collection[str]) -> str:
+    """What the versions of one song share (the remix, the radio edit, the live and the feat. versions): the
+    normalized ``song_title`` and the first credited artist."""
+    lead = _GUESTS.split(f"{artist} ", maxsplit=1)[0]
+    return f"{normalize_name(song_title(title, markers))}\x1f{normalize_name(lead)}"
+
+
 def _title_artist_splits(text: str) -> list[tuple[str, str | None]]:
     """The readings of ``text`` as a title with an optional artist, the whole text as a title first."""
     readings: list[tuple[str, str | None]] = [(normalize_name(text), None)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from assistant.playlist_words import PlaylistWords, plain_words
 from assistant.vocabulary import Concept, Mention, Vocabulary, tokens
 from assistant.word_lists import WordLists
 
@@ -39,6 +40,14 @@ class QueryIntent:
     """Concepts the person insisted on ("only fast songs"): never filled with the nearest songs."""
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     """Numbers the request states, by feature, in its own units: ``tempo`` in BPM, ``duration_s`` in seconds."""
+    length_s: float | None = None
+    """The whole playlist's length in seconds ("45 minutes for my run"): songs add up to it instead of a count."""
+    order: str | None = None
+    """How to order the songs (``assistant/ordering.py``): build_up, wind_down, arc or smooth; None keeps the rank."""
+    clean: bool = False
+    """No songs the catalogue marks explicit ("clean", "family friendly")."""
+    all_versions: bool = False
+    """Keep every version of a song ("include remixes"); by default remixes, live and feat. versions count once."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -69,7 +78,13 @@ class QueryIntent:
             or self.year_min is not None
             or self.year_max is not None
             or self.ranges
+            or self.clean
         )
+
+    @property
+    def shapes_playlist(self) -> bool:
+        """Whether the request says how to shape the playlist: a length, an order, clean, every version."""
+        return self.length_s is not None or self.order is not None or self.clean or self.all_versions
 
     def describe(self) -> str:
         """``high energy, workout; genre dance pop; excluding Kesha; 2015 or later``."""
@@ -82,14 +97,41 @@ class QueryIntent:
             parts.append("by " + " or ".join(self.artists))
         if self.similar_artists:
             parts.append("like " + ", ".join(self.similar_artists))
-        excluded = [c.label for c in self.excluded_concepts] + self.excluded_genres + self.excluded_artists
+        excluded = [self.readings.get(c.name, c.label) for c in self.excluded_concepts]
+        excluded += self.excluded_genres + self.excluded_artists
         if excluded:
             parts.append("excluding " + ", ".join(excluded))
         parts += [describe_range(feature, low, high) for feature, (low, high) in self.ranges.items()]
         years = describe_years(self.year_min, self.year_max)
         if years:
             parts.append(years)
+        if self.clean:
+            parts.append("clean (no explicit songs)")  # conditions.CLEAN_LABEL
+        if self.length_s is not None:
+            parts.append(f"about {describe_length(self.length_s)} in all")
+        if self.order is not None:
+            parts.append("ordered: " + ORDER_LABELS[self.order])
+        if self.all_versions:
+            parts.append("every version")
         return "; ".join(parts)
+
+
+ORDER_LABELS = {
+    "build_up": "building up",
+    "wind_down": "winding down",
+    "arc": "warm-up, peak, cool-down",
+    "smooth": "smooth tempo and energy flow",
+}
+"""How ``describe`` names each playlist order."""
+
+
+def describe_length(seconds: float) -> str:
+    """``45 min``, ``2 h``, ``1 h 30 min``."""
+    minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 def describe_range(feature: str, low: float | None, high: float | None) -> str:
@@ -118,18 +160,44 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
     remaining = _without_stated_state(remaining, vocabulary)
+    remaining = _take_playlist_shape(remaining, intent, vocabulary.playlist)
     remaining = _take_numbers(remaining, intent)
-    remaining = _take_years(remaining, intent)
+    remaining = _take_years(remaining, intent, vocabulary.words.quantity_nouns)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
     capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", text) if w[:1].isupper()}
     kept = _take_mentions(words, vocabulary, intent, capitalized)
-    wishes = [c for c in intent.concepts if c.wish]
-    if wishes:  # what the person wants to feel wins over a mood that says otherwise ("stressed out, calm me down")
-        intent.concepts = [c for c in intent.concepts if c.wish or not any(c.contradicts(w) for w in wishes)]
+    intent.concepts = settle_conflicts(intent.concepts)
     intent.content_text = " ".join(kept)
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
     return intent
+
+
+def settle_conflicts(concepts: list[Concept], read: Collection[str] = ()) -> list[Concept]:
+    """Where concepts want different words of one feature, the one that describes the sound most directly decides.
+
+    What the person wants to feel replaces any concept it contradicts ("stressed out, calm me down"). Otherwise a
+    sound word beats a mood, and a mood a situation, on that feature only: "laundry on a lazy afternoon" stays
+    happy housework but lazy decides the energy. At the same rank, words the person typed beat concepts the model
+    ``read`` from other words; a concept left wanting nothing is dropped.
+    """
+    wishes = [c for c in concepts if c.wish]
+    concepts = [c for c in concepts if c.wish or not any(c.contradicts(w) for w in wishes)]
+
+    def rank(concept: Concept) -> tuple[int, bool]:
+        return concept.precedence, concept.name not in read
+
+    settled = []
+    for concept in concepts:
+        lost = {
+            feature
+            for feature in concept.wants
+            for other in concepts
+            if rank(other) > rank(concept) and concept.disagrees(other, feature)
+        }
+        if len(lost) < len(concept.wants):
+            settled.append(concept.without(lost) if lost else concept)
+    return settled
 
 
 def semantic_text(content: str, concepts: Iterable[Concept]) -> str:
@@ -138,8 +206,9 @@ def semantic_text(content: str, concepts: Iterable[Concept]) -> str:
     return " ".join([content, *extra]).strip()
 
 
-def _take_years(text: str, intent: QueryIntent) -> str:
-    """Read year and decade phrases into the intent and cut them out of the text."""
+def _take_years(text: str, intent: QueryIntent, quantity_nouns: frozenset[str] = frozenset()) -> str:
+    """Read year and decade phrases into the intent and cut them out of the text; a bare number before one of
+    ``quantity_nouns`` is a quantity."""
     patterns: list[tuple[str, str]] = [
         (rf"(?:nothing|no songs?|none)\s+(?:before|older than|earlier than|prior to)\s+({_YEAR})", "min"),
         (rf"(?:nothing|no songs?|none)\s+(?:after|newer than|later than)\s+({_YEAR})", "max"),
@@ -166,6 +235,9 @@ def _take_years(text: str, intent: QueryIntent) -> str:
             elif kind == "range":
                 low, high = sorted(int(v) for v in values)
             elif kind == "year":
+                following = text[match.end() :].split()[:1]
+                if following and following[0].strip(",.;!?") in quantity_nouns:
+                    continue  # "2000 miles": a quantity, not a year
                 low = high = int(values[0])
             else:
                 year = int(values[0])
@@ -228,6 +300,105 @@ _STATED_NUMBERS = re.compile(
     rf"(?:(?P<side>{_BELOW}|{_ABOVE}|{_AROUND})\s+)?(?P<first>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<second>{_NUMBER}))?\s*"
     r"(?P<unit>bpm|beats per minute|minutes?|mins?|seconds?|secs?)(?![\w])"
 )
+
+
+_AMOUNT_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0}
+_HOURS = re.compile(
+    r"(?<![\w.])(?:(?P<half>half\s+(?:an\s+)?hour)|(?P<amount>\d{1,2}(?:\.\d+)?|an?|one|two|three|four|five|six)"
+    r"(?P<and_half>\s+and\s+a\s+half)?\s*-?\s*(?P<unit>hours?|hrs?|h)(?P<half_after>\s+and\s+a\s+half)?"
+    r"(?:\s+(?:and\s+)?(?P<minutes>\d{1,2})\s*(?:minutes?|mins?))?)(?:\s*-?\s*long)?(?![\w])"
+)
+_MINUTES = re.compile(
+    rf"(?<![\w.])(?:(?P<side>{_AROUND}|{_BELOW}|{_ABOVE})\s+)?(?P<amount>\d{{1,3}})\s*-?\s*(?:minutes?|mins?)"
+    r"(?:\s*-?\s*long)?(?![\w])"
+)
+SHORTEST_PLAYLIST_MINUTES = 10
+"""A stated number of minutes below this is never a whole playlist's length ("under 3 minutes for a run")."""
+
+
+def _take_playlist_shape(text: str, intent: QueryIntent, words: PlaylistWords) -> str:
+    """Read a whole length ("45 minutes for my run", "a 2-hour playlist"), an order ("build up", "wind down"),
+    "clean" and "include remixes" into the intent; cut out the length, clean and versions phrases (an order's
+    words stay: "songs to wind down" is also calm)."""
+    for phrase in words.keep_all_versions:
+        text, cut = _cut_phrase(text, phrase)
+        intent.all_versions = intent.all_versions or cut
+    for phrase in sorted(words.clean, key=len, reverse=True):
+        text, cut = _cut_phrase(text, phrase)
+        intent.clean = intent.clean or cut
+    clean_word = (
+        rf"(?<![\w'])clean\s+(?!(?:{'|'.join(map(re.escape, words.clean_not_before))})\b)"
+        rf"(?=(?:[\w']+\s+){{0,2}}?(?:{'|'.join(map(re.escape, words.clean_nouns))})(?![\w']))"
+    )
+    text, count = re.subn(clean_word, " ", text)
+    intent.clean = intent.clean or count > 0
+    text = _take_length(text, intent, words)
+    intent.order = _stated_order(f" {plain_words(text)} ", intent, words)
+    return text
+
+
+def _stated_order(plain: str, intent: QueryIntent, words: PlaylistWords) -> str | None:
+    """The order a request states; a phrase that also names a mood ("wind down") orders only a playlist, and a
+    rise with a fall ("warm up, peak, cool down") is an arc."""
+    said = {name for name, phrases in words.orders.items() if any(f" {p} " in plain for p in phrases)}
+    if "arc" in said or {"build_up", "wind_down"} <= said:
+        return "arc"
+    playlist = intent.length_s is not None or any(f" {n} " in plain for n in words.playlist_nouns)
+    for name, phrases in words.orders.items():
+        if any(f" {p} " in plain and (playlist or p not in words.order_mood_too) for p in phrases):
+            return name
+    return intent.order
+
+
+def _cut_phrase(text: str, phrase: str) -> tuple[str, bool]:
+    """``text`` without ``phrase`` (its words apart by spaces or hyphens, apostrophes optional), and whether it
+    was there."""
+    pattern = r"[\s-]+".join("'?".join(map(re.escape, word)) for word in phrase.split())
+    cut, count = re.subn(rf"(?<![\w']){pattern}(?![\w'])", " ", text)
+    return cut, count > 0
+
+
+def _take_length(text: str, intent: QueryIntent, words: PlaylistWords) -> str:
+    """A whole playlist's length: hours always ("an hour of focus music"), minutes when a length cue is next to
+    them ("45 minutes for my run", "music for 45 minutes"), never a minute count under SHORTEST_PLAYLIST_MINUTES
+    nor one with "under"/"over" unless "of" follows ("under 3 minutes" is each song's length)."""
+    for match in _HOURS.finditer(text):
+        if match.group("unit") == "h" and not (match.group("amount") or "").replace(".", "").isdigit():
+            continue
+        if _followed_by(text, match.end(), words.length_per_song):
+            continue
+        if match.group("half"):
+            seconds = 1800.0
+        else:
+            amount = match.group("amount")
+            hours = _AMOUNT_WORDS.get(amount) or float(amount)
+            hours += 0.5 if match.group("and_half") or match.group("half_after") else 0.0
+            seconds = hours * 3600 + 60 * float(match.group("minutes") or 0)
+        intent.length_s = seconds
+        return text[: match.start()] + " " + text[match.end() :]
+    for match in _MINUTES.finditer(text):
+        before = text[: match.start()].split()[-1:]
+        side = match.group("side")
+        if float(match.group("amount")) < SHORTEST_PLAYLIST_MINUTES or _followed_by(
+            text, match.end(), words.length_per_song
+        ):
+            continue
+        if side and re.fullmatch(f"{_BELOW}|{_ABOVE}", side):
+            whole = _followed_by(text, match.end(), ("of", "worth"))
+        else:
+            whole = _followed_by(text, match.end(), words.length_after) or bool(
+                before and plain_words(before[0]) in words.length_before
+            )
+        if whole:
+            intent.length_s = float(match.group("amount")) * 60
+            return text[: match.start()] + " " + text[match.end() :]
+    return text
+
+
+def _followed_by(text: str, end: int, phrases: Iterable[str]) -> bool:
+    """Whether one of ``phrases`` comes right after position ``end`` of ``text``."""
+    rest = f" {plain_words(text[end:])} "
+    return any(rest.startswith(f" {p} ") for p in phrases)
 
 
 def _take_numbers(text: str, intent: QueryIntent) -> str:
@@ -293,23 +464,44 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
                 mention, length = singles[guess[0]], 1
                 intent.corrections.append(f"read '{words[position]}' as '{guess[0]}'")
                 words = [*words[:position], guess[0], *words[position + 1 :]]
+        if mention is not None and mention.kind == "concept":
+            mention = _concept_in_context(words, position, length, mention, vocabulary.words)
         if mention is None:
             kept.append(words[position])
             position += 1
             continue
-        negation_start = _negation_start(words, position, vocabulary.words)
-        negated = negation_start is not None
-        if negation_start is not None:
-            for word in reversed(words[negation_start:position]):  # the negation is not what the request is about
+        negation = negation_start(words, position, vocabulary.words)
+        negated = negation is not None
+        if negation is not None:
+            for word in reversed(words[negation:position]):  # the negation is not what the request is about
                 if kept and kept[-1] == word:
                     kept.pop()
         _record(mention, negated, kept, intent, vocabulary)
+        shadowed = vocabulary.shadowed.get(tuple(words[position : position + length]))
+        if negated and mention.kind == "genre" and shadowed is not None:  # "no rap": no rapping either
+            _record(shadowed, negated, kept, intent, vocabulary)
         if mention.kind == "concept" and not negated and _follows(words, position, vocabulary.words.insist):
             intent.strict.append(mention.value)
         if not negated:
             kept.extend(words[position : position + length])
         position += length
     return kept
+
+
+def _concept_in_context(
+    words: list[str], position: int, length: int, mention: Mention, lists: WordLists
+) -> Mention | None:
+    """The concept a phrase means where it stands: none when it describes the next word ("a long drive"), the
+    cool-down after an exercise ("stretching after a run"), else the phrase's own concept."""
+    phrase = " ".join(words[position : position + length])
+    after = words[position + length] if position + length < len(words) else ""
+    if after in lists.describes_other.get(phrase, ()):
+        return None
+    if mention.value in lists.exercises:
+        before = [w for w in words[max(0, position - 2) : position] if w not in lists.determiners]
+        if before and before[-1] in lists.after_words:
+            return Mention("concept", lists.cool_down)
+    return mention
 
 
 def _used_as_name(
@@ -327,7 +519,11 @@ def _used_as_name(
     if mention.kind == "artist" and all(word in capitalized for word in phrase):
         return True
     cues = lists.artist_cues if mention.kind == "artist" else lists.genre_cues
-    if after in lists.music_nouns or before in cues or _negation_start(words, position, lists) is not None:
+    # "fun songs" are happy songs: an artist whose name is also a mood word needs more than a music word after it
+    names_a_mood = mention.kind == "artist" and tuple(phrase) in vocabulary.shadowed
+    if (after in lists.music_nouns and not names_a_mood) or before in cues:
+        return True
+    if negation_start(words, position, lists) is not None:
         return True
     rest = [w for i, w in enumerate(words) if not position <= i < position + length]
     return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
@@ -389,7 +585,12 @@ def _without_stated_state(text: str, vocabulary: Vocabulary) -> str:
     markers = "|".join(r"\s+".join(map(re.escape, m)).replace("im", "i'?m") for m in vocabulary.words.state_markers)
     breaks = r"[,.;!?]|\s(?:but|so|and|help|need|want|please)\b|$"
     state = re.compile(rf"(?<![\w'])(?:{markers})\b[^,.;!?]*?(?={breaks})")
-    return state.sub(" ", text)
+
+    def unless_a_wish(match: re.Match[str]) -> str:  # "I'm over it" is the wish itself
+        clause = tokens(match.group(0))
+        return match.group(0) if any(_contains(clause, tokens(p)) for c in wishes for p in c.phrases) else " "
+
+    return state.sub(unless_a_wish, text)
 
 
 def _contains(words: list[str], phrase: list[str]) -> bool:
@@ -409,7 +610,7 @@ def _longest_phrase(
     return None, 0
 
 
-def _negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
+def negation_start(words: list[str], position: int, lists: WordLists) -> int | None:
     """Where the negation of the mention at ``position`` begins, or None when it is not negated.
 
     A negator may stand right before the mention or a few filler words earlier ("nothing by Drake").
@@ -423,7 +624,7 @@ def _negation_start(words: list[str], position: int, lists: WordLists) -> int | 
             return end - 2
         if len(before) >= 3 and tuple(before[-3:-1]) in lists.negator_phrases:
             return end - 3
-        if end == 0 or position - end >= 3 or words[end - 1] not in lists.negation_filler:
+        if end == 0 or position - end >= 4 or words[end - 1] not in lists.negation_filler:
             return None
         end -= 1
 

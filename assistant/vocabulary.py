@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from assistant.playlist_words import PlaylistWords, load_playlist_words
 from assistant.word_lists import WordLists, load_word_lists
 from index_builder.errors import ConfigError
 
 _TOKEN = re.compile(r"[\w&$!+]+")
+CONCEPT_KINDS = ("setting", "situation", "mood", "sound")
+"""What a concept can describe, from the least to the most direct word for how songs should sound."""
 
 
 def tokens(text: str) -> list[str]:
@@ -34,12 +37,38 @@ class Concept:
     """How much each wanted feature counts in the ranking (default 1)."""
     wish: bool = False
     """What the person wants to feel ("cheer me up"): it overrides the state they say they are in."""
+    kind: str = "mood"
+    """``sound``, ``mood``, ``situation`` or ``setting``: which decides a feature two concepts want differently."""
+    leans: Mapping[str, int] = field(default_factory=dict)
+    """Per wanted feature, +1 when its words are the upper buckets, -1 the lower ones, 0 the middle."""
 
     def contradicts(self, other: Concept) -> bool:
         """Whether the two want different words for a feature both name (``high energy`` against ``calm``)."""
         return any(
             feature in other.wants and not (words & other.wants[feature]) for feature, words in self.wants.items()
         )
+
+    @property
+    def precedence(self) -> int:
+        """How directly the concept describes the wanted sound: a wish, then sound, mood, situation, setting."""
+        return len(CONCEPT_KINDS) if self.wish else CONCEPT_KINDS.index(self.kind)
+
+    def without(self, features: Iterable[str]) -> Concept:
+        """The concept with ``features`` no longer wanted (another concept decides them)."""
+        dropped = set(features)
+        return replace(
+            self,
+            wants={f: w for f, w in self.wants.items() if f not in dropped},
+            weights={f: w for f, w in self.weights.items() if f not in dropped},
+            leans={f: w for f, w in self.leans.items() if f not in dropped},
+        )
+
+    def disagrees(self, other: Concept, feature: str) -> bool:
+        """Whether the two want ``feature`` differently: no word in common, or leaning opposite ways."""
+        if feature not in self.wants or feature not in other.wants:
+            return False
+        opposite = self.leans.get(feature, 0) * other.leans.get(feature, 0) < 0
+        return opposite or not (self.wants[feature] & other.wants[feature])
 
     def weight(self, feature: str) -> float:
         """The ranking weight of ``feature`` for this concept."""
@@ -69,6 +98,8 @@ class Vocabulary:
     concepts: dict[str, Concept]
     words: WordLists = field(default_factory=load_word_lists)
     """The word lists that steer reading (negators, cues, follow-up words)."""
+    playlist: PlaylistWords = field(default_factory=load_playlist_words)
+    """The words that shape a playlist (length, order, versions, clean)."""
     genres: tuple[str, ...] = ()
     artists: tuple[str, ...] = ()
     phrases: dict[tuple[str, ...], Mention] = field(default_factory=dict)
@@ -88,11 +119,17 @@ class Vocabulary:
         artists: Iterable[str] = (),
         words: WordLists | None = None,
         known_words: Iterable[str] = (),
+        playlist: PlaylistWords | None = None,
     ) -> Vocabulary:
         """Index concept phrases, genre names (and their endings that name a genre, like ``pop`` of ``canadian
         pop`` or ``hip hop`` of ``atl hip hop``) and artist names."""
         lists = words or load_word_lists()
-        vocabulary = cls(concepts={c.name: c for c in concepts}, words=lists, known_words=frozenset(known_words))
+        vocabulary = cls(
+            concepts={c.name: c for c in concepts},
+            words=lists,
+            playlist=playlist or load_playlist_words(),
+            known_words=frozenset(known_words),
+        )
         genre_phrases: set[str] = set()
         for genre in genres:
             parts = tokens(genre)
@@ -178,6 +215,24 @@ def load_concepts(path: Path, feature_words: Mapping[str, Iterable[str]]) -> lis
                 examples=tuple(str(e) for e in entry.get("examples", ())),
                 weights=weights,
                 wish=bool(entry.get("wish", False)),
+                kind=_kind(path, name, entry.get("kind", "mood")),
+                leans={feature: word_direction(feature_words, feature, words) for feature, words in wants.items()},
             )
         )
     return concepts
+
+
+def _kind(path: Path, name: str, kind: object) -> str:
+    if kind not in CONCEPT_KINDS:
+        raise ConfigError(f"{path} [{name}] has kind {kind!r}; use one of {list(CONCEPT_KINDS)}.")
+    return str(kind)
+
+
+def word_direction(bucket_words: Mapping[str, Sequence[str]], feature: str, words: Iterable[str]) -> int:
+    """+1 when ``words`` are the feature's upper buckets, -1 for the lower ones, 0 for the middle."""
+    ordered = list(bucket_words.get(feature, ()))
+    positions = [ordered.index(word) for word in words if word in ordered]
+    if not positions:
+        return 0
+    lean = sum(positions) / len(positions) - (len(ordered) - 1) / 2
+    return 0 if abs(lean) < 0.5 else (1 if lean > 0 else -1)

@@ -38,6 +38,11 @@ class WordLists:
     state_markers: tuple[tuple[str, ...], ...]
     insist: tuple[tuple[str, ...], ...]
     stopwords: frozenset[str]
+    describes_other: dict[str, frozenset[str]]
+    after_words: frozenset[str]
+    exercises: frozenset[str]
+    cool_down: str
+    quantity_nouns: frozenset[str]
 
 
 @cache
@@ -74,6 +79,11 @@ def load_word_lists(path: Path = DEFAULT_PATH) -> WordLists:
         state_markers=tuple(tuple(m.split()) for m in words("state", "markers")),
         insist=tuple(tuple(m.split()) for m in words("strict", "insist")),
         stopwords=frozenset(words("reading", "stopwords")),
+        describes_other=_word_table(raw.get("context", {}).get("describes_other"), path, "[context] describes_other"),
+        after_words=frozenset(words("context", "after_words")),
+        exercises=frozenset(words("context", "exercises")),
+        cool_down=_word(raw.get("context", {}).get("cool_down"), path, "[context] cool_down"),
+        quantity_nouns=frozenset(words("context", "quantity_nouns")),
     )
 
 
@@ -82,6 +92,19 @@ def _families(raw: object, path: Path) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
         raise ConfigError(f"{path} needs [genres] families as a table of genre lists.")
     return {str(genre).casefold(): tuple(str(r).casefold() for r in relatives) for genre, relatives in raw.items()}
+
+
+def _word_table(raw: object, path: Path, name: str) -> dict[str, frozenset[str]]:
+    """``{word: frozenset(words)}`` from a table of word lists."""
+    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+        raise ConfigError(f"{path} needs {name} as a table of word lists.")
+    return {str(key).casefold(): frozenset(str(w).casefold() for w in value) for key, value in raw.items()}
+
+
+def _word(raw: object, path: Path, name: str) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise ConfigError(f"{path} needs {name} as a word.")
+    return raw
 
 
 FEEDBACK_FILE = "feedback_words.toml"

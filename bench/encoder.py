@@ -1,11 +1,14 @@
 """The fast encoder against the plain fp32 pipeline, in one run on one catalogue.
 
 The plain pipeline is sentence-transformers fp32 on the longer template Moodring used before
-(``bench/plain_song_description.txt``); the fast one is the default encoder on ``prompts/song_description.txt``.
-Both embed the same catalogue from scratch; both engines answer every evaluation query. Reported:
-build throughput (songs/s while embedding), top-10 agreement (mean overlap of the two top-10 lists), precision@10
-of each, query-embedding latency over distinct uncached queries, whether a repeated query reaches a model, and
-how many texts an incremental rebuild embeds after songs are added.
+(``bench/plain_song_description.txt``); the fast one is the default encoder (whatever path the CPU, or
+``ONEDNN_MAX_CPU_ISA`` and ``MOODRING_ENCODER_PRECISION``, choose) on ``prompts/song_description.txt``.
+Build throughput is measured interleaved: the two encoders embed the same songs in alternating batches (each goes
+first in every other round), so load from other processes falls on both alike. Then both build the catalogue's
+index and answer every evaluation query. Reported: throughput, precision@10 and nDCG@10 of each (the gate: at
+most 0.01 below plain), top-10 agreement (mean overlap of the two top-10 lists, for information), query-embedding
+latency over distinct uncached queries (interleaved too), whether a repeated query reaches a model, and how many
+texts an incremental rebuild embeds after songs are added.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from bench.timing import percentiles_ms
 from evaluation.evaluate import run_evaluation
 from evaluation.rules import LabelledQuery, load_queries
 from evaluation.systems import MoodringPipeline
-from index_builder.build import build_index
+from index_builder.build import build_index, describe_catalogue
 from index_builder.cli_common import run_cli
 from index_builder.embedding import Encoder
 from index_builder.model_store import resolve_model
@@ -37,6 +40,12 @@ from index_builder.settings import Settings
 
 ADDED_SONGS = 10
 """Rows appended to the catalogue for the incremental-rebuild check."""
+
+MAX_QUALITY_DROP = 0.01
+"""How far the fast encoder's precision@10 and nDCG@10 may fall below plain's."""
+
+THROUGHPUT_SONGS = 320
+"""Songs each encoder embeds for the interleaved throughput figure (ten batches of 32)."""
 
 PLAIN_TEMPLATE = Path(__file__).resolve().parent / "plain_song_description.txt"
 """The song template as it was before the fast pipeline (it also said the decade, "Released in 2010, the 2010s."):
@@ -51,7 +60,8 @@ class Target:
     goal: str
     baseline: str
     measured: str
-    passed: bool
+    passed: bool | None
+    """None: reported for information, not judged."""
 
 
 @dataclass
@@ -63,6 +73,7 @@ class EncoderReport:
     fast_description: str
     rates: dict[str, float] = field(default_factory=dict)
     precision: dict[str, float] = field(default_factory=dict)
+    ndcg: dict[str, float] = field(default_factory=dict)
     agreement: float = 0.0
     query_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
     repeat_model_calls: int = 0
@@ -81,14 +92,21 @@ class EncoderReport:
                 f"{self.rates['fast']:.1f} songs/s ({speedup:.3f}x)",
                 speedup >= 2.0,
             ),
-            Target("top-10 agreement with plain", ">= 0.90", "1.00", f"{self.agreement:.3f}", self.agreement >= 0.9),
             Target(
                 "evaluation precision@10",
-                "no drop",
+                f"at most {MAX_QUALITY_DROP} below plain",
                 f"{self.precision['plain']:.3f}",
                 f"{self.precision['fast']:.3f}",
-                self.precision["fast"] >= self.precision["plain"],
+                self.precision["fast"] >= self.precision["plain"] - MAX_QUALITY_DROP - 1e-9,
             ),
+            Target(
+                "evaluation nDCG@10",
+                f"at most {MAX_QUALITY_DROP} below plain",
+                f"{self.ndcg['plain']:.3f}",
+                f"{self.ndcg['fast']:.3f}",
+                self.ndcg["fast"] >= self.ndcg["plain"] - MAX_QUALITY_DROP - 1e-9,
+            ),
+            Target("top-10 agreement with plain", "(reported)", "1.00", f"{self.agreement:.3f}", None),
             Target(
                 "query embedding p50 / p95",
                 "(part of the 25 ms request)",
@@ -117,6 +135,7 @@ def bench_encoders(
     queries: list[LabelledQuery] | None = None,
     timed_queries: int = 100,
     say: Callable[[str], None] = print,
+    throughput_songs: int = THROUGHPUT_SONGS,
 ) -> EncoderReport:
     """Build the catalogue in ``settings`` with each encoder and compare them."""
     queries = load_queries() if queries is None else queries
@@ -125,14 +144,22 @@ def bench_encoders(
     plain_prompts = workdir / "plain-prompts"
     shutil.copytree(settings.prompts_dir, plain_prompts)
     shutil.copyfile(PLAIN_TEMPLATE, plain_prompts / settings.template_path.name)
-    for label, encoder, prompts in (("plain", plain, plain_prompts), ("fast", fast, settings.prompts_dir)):
+    paths = {
+        "plain": (plain, settings.with_changes(index_dir=workdir / "plain", prompts_dir=plain_prompts)),
+        "fast": (fast, settings.with_changes(index_dir=workdir / "fast")),
+    }
+    for encoder, _ in paths.values():
         encoder.encode_documents(["warm up"], show_progress=False)  # load the model outside the timing
         encoder.encode_query("warm up")
-        say(f"{label}: embedding the catalogue ({encoder.description}, template {prompts})")
-        pipeline = settings.with_changes(index_dir=workdir / label, prompts_dir=prompts)
+    texts = {label: list(describe_catalogue(pipeline).songs["description"]) for label, (_, pipeline) in paths.items()}
+    say(f"throughput: {min(throughput_songs, len(texts['fast']))} songs each, in alternating batches")
+    report.rates = interleaved_rates(
+        {label: encoder for label, (encoder, _) in paths.items()}, texts, throughput_songs, settings.batch_size
+    )
+    for label, (encoder, pipeline) in paths.items():
+        say(f"{label}: building the index ({encoder.description}, template {pipeline.template_path})")
         index = build_index(pipeline, encoder)
         report.songs = len(index)
-        report.rates[label] = index.manifest["embedded"] / index.manifest["embed_seconds"]
         engines[label] = SearchEngine(index, encoder, pipeline)
 
     say(f"answering {len(queries)} evaluation queries with each engine")
@@ -143,19 +170,21 @@ def bench_encoders(
     for label, engine in engines.items():
         evaluation = run_evaluation(engine, queries, systems=[MoodringPipeline(engine)])
         report.precision[label] = evaluation.mean(MoodringPipeline.name, "precision")
+        report.ndcg[label] = evaluation.mean(MoodringPipeline.name, "ndcg")
 
-    texts = benchmark_queries(timed_queries, seed=8)
-    say(f"timing {len(texts)} distinct query embeddings with each encoder")
-    for label, encoder in (("plain", plain), ("fast", fast)):
-        encoder.clear_query_cache()
-        seconds = []
-        for text in texts:
+    requests = benchmark_queries(timed_queries, seed=8)
+    say(f"timing {len(requests)} distinct query embeddings with each encoder, alternating")
+    seconds: dict[str, list[float]] = {"plain": [], "fast": []}
+    plain.clear_query_cache()
+    fast.clear_query_cache()
+    for number, text in enumerate(requests):
+        for label, encoder in _alternating((("plain", plain), ("fast", fast)), number):
             started = time.perf_counter()
             encoder.encode_query(text)
-            seconds.append(time.perf_counter() - started)
-        report.query_ms[label] = percentiles_ms(seconds)
+            seconds[label].append(time.perf_counter() - started)
+    report.query_ms = {label: percentiles_ms(values) for label, values in seconds.items()}
     calls = fast.model_calls
-    fast.encode_query(texts[0])
+    fast.encode_query(requests[0])
     report.repeat_model_calls = fast.model_calls - calls
 
     say(f"incremental rebuild: the catalogue without its last {ADDED_SONGS} rows, then the whole one")
@@ -170,12 +199,33 @@ def bench_encoders(
     return report
 
 
+def interleaved_rates(
+    encoders: dict[str, Encoder], texts: dict[str, list[str]], songs: int, batch_size: int
+) -> dict[str, float]:
+    """Songs per second of each encoder over the same ``songs`` songs (every k-th of the catalogue), embedded in
+    alternating batches: each encoder's own texts for those songs, one batch each per round, first in turn."""
+    total = len(next(iter(texts.values())))
+    chosen = list(range(0, total, max(1, total // max(1, songs))))[:songs]
+    seconds = dict.fromkeys(encoders, 0.0)
+    for number, start in enumerate(range(0, len(chosen), batch_size)):
+        batch = chosen[start : start + batch_size]
+        for label, encoder in _alternating(list(encoders.items()), number):
+            started = time.perf_counter()
+            encoder.encode_documents([texts[label][i] for i in batch], batch_size, show_progress=False)
+            seconds[label] += time.perf_counter() - started
+    return {label: len(chosen) / max(spent, 1e-9) for label, spent in seconds.items()}
+
+
+def _alternating(pairs: Sequence[tuple[str, Encoder]], number: int) -> list[tuple[str, Encoder]]:
+    """``pairs`` in order on even rounds, reversed on odd ones."""
+    return list(pairs) if number % 2 == 0 else list(reversed(pairs))
+
+
 def targets_table(targets: list[Target]) -> str:
     """A Markdown table of targets."""
     lines = ["| target | goal | plain fp32 (baseline) | fast | met |", "| --- | --- | --- | --- | --- |"]
-    lines += [
-        f"| {t.name} | {t.goal} | {t.baseline} | {t.measured} | {'PASS' if t.passed else 'FAIL'} |" for t in targets
-    ]
+    verdicts = {True: "PASS", False: "FAIL", None: "-"}
+    lines += [f"| {t.name} | {t.goal} | {t.baseline} | {t.measured} | {verdicts[t.passed]} |" for t in targets]
     return "\n".join(lines)
 
 

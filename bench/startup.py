@@ -13,10 +13,11 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,9 +74,13 @@ def prepare(app_args: Sequence[str] = ()) -> None:
 
 
 def measure_startup(
-    app_args: Sequence[str] = (), request: str = FIRST_REQUEST, timeout_s: float = 180.0
+    app_args: Sequence[str] = (),
+    request: str = FIRST_REQUEST,
+    timeout_s: float = 180.0,
+    environment: Mapping[str, str] | None = None,
 ) -> StartupResult:
-    """Start ``python app.py`` (with ``app_args``) on a free port and time it to its first answer, then stop it."""
+    """Start ``python app.py`` (with ``app_args``, and ``environment`` added to this process's) on a free port and
+    time it to its first answer, then stop it."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
@@ -85,7 +90,7 @@ def measure_startup(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **(environment or {}), "PYTHONUNBUFFERED": "1"},
     )
     try:
         _wait_for_server(url, process, started + timeout_s)
@@ -142,10 +147,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="cold starts to time (default 3; the median counts)")
     parser.add_argument("--catalogue", type=Path, help="serve this catalogue (default: the bundled one)")
+    parser.add_argument(
+        "--fresh-clone",
+        action="store_true",
+        help="as on a fresh clone: nothing prepared, every start with an empty index root (the bundled catalogue "
+        "is then served from the shipped index; the model cache is kept, as installing fills it)",
+    )
     args = parser.parse_args(argv)
     app_args = ["--catalogue", str(args.catalogue)] if args.catalogue else []
-    prepare(app_args)
-    results = [measure_startup(app_args) for _ in range(args.runs)]
+    if args.fresh_clone:
+        with tempfile.TemporaryDirectory(prefix="moodring-fresh-") as empty:
+            results = [
+                measure_startup(app_args, environment={"MOODRING_INDEX_ROOT": str(Path(empty) / str(run))})
+                for run in range(args.runs)
+            ]
+    else:
+        prepare(app_args)
+        results = [measure_startup(app_args) for _ in range(args.runs)]
     for number, result in enumerate(results, 1):
         print(f"run {number}: first answer {result.first_answer_s:.1f} s ({result.breakdown()})")
     print(startup_line(median_result(results)))

@@ -12,7 +12,7 @@ from assistant.engine import SearchEngine
 from evaluation.evaluate import EvaluationReport, run_evaluation
 from evaluation.follow_ups import FOLLOW_UPS_PATH, FollowUpReport, load_follow_ups, run_follow_ups
 from evaluation.listener import kept_listener_section
-from evaluation.rules import OPEN_QUERIES_PATH, QUERIES_PATH, load_queries
+from evaluation.rules import HOLDOUT_QUERIES_PATH, OPEN_QUERIES_PATH, QUERIES_PATH, load_queries
 from evaluation.systems import MoodringPipeline
 from evaluation.tables import machine_description
 from evaluation.targets import Target, issue_targets
@@ -20,8 +20,13 @@ from index_builder.cli_common import add_settings_arguments, parse_column_map, r
 from index_builder.settings import BUNDLED_CATALOGUE, PROJECT_ROOT
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
-SETS = ("existing", "open", "follow-ups")
-"""What one run can evaluate: the first query set, the open set (issue 13), the follow-up cases."""
+SETS = ("existing", "open", "holdout", "follow-ups")
+"""What one run can evaluate: the first query set, the open set (issue 13), the held-out set, the follow-ups."""
+HOLDOUT_NOTE = (
+    "Written on 2026-12-01 by an independent helper, without running Moodring or reading its vocabulary "
+    "(`evaluation/holdout_queries.toml`), after the open set had been used to find kinds of misreading; measured "
+    "only, never tuned against. No target: it says how far the open-set figure carries to requests nobody tuned for."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,13 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__)
     parser.add_argument("--queries", type=Path, default=QUERIES_PATH, help="the first labelled query set (TOML)")
     parser.add_argument("--open-queries", type=Path, default=OPEN_QUERIES_PATH, help="the open query set (TOML)")
+    parser.add_argument("--holdout-queries", type=Path, default=HOLDOUT_QUERIES_PATH, help="the held-out set (TOML)")
     parser.add_argument("--follow-ups", type=Path, default=FOLLOW_UPS_PATH, help="the follow-up cases (TOML)")
     parser.add_argument(
         "--set",
         action="append",
         choices=SETS,
         dest="sets",
-        help="evaluate only this set (repeatable; default: all three)",
+        help="evaluate only this set (repeatable; default: all of them)",
     )
     parser.add_argument("--smoke", action="store_true", help="only the few queries and follow-ups marked smoke = true")
     parser.add_argument(
@@ -51,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     say = None if args.quiet else _say
     existing_queries = _smoke(load_queries(args.queries), args.smoke) if "existing" in sets else None
     open_queries = _smoke(load_queries(args.open_queries), args.smoke) if "open" in sets else None
+    holdout_queries = _smoke(load_queries(args.holdout_queries), args.smoke) if "holdout" in sets else None
     cases = _smoke(load_follow_ups(args.follow_ups), args.smoke) if "follow-ups" in sets else None
 
     engine = SearchEngine.from_settings(settings, column_map=parse_column_map(args.column), on_progress=say)
@@ -60,12 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         if open_queries is not None
         else None
     )
+    holdout = (
+        run_evaluation(engine, holdout_queries, on_progress=say, name="held-out queries")
+        if holdout_queries is not None
+        else None
+    )
     follow_ups = run_follow_ups(engine, cases, on_progress=say) if cases is not None else None
     targets = issue_targets(existing, open_set, follow_ups)
 
-    print(results_text(existing, open_set, follow_ups, targets))
+    print(results_text(existing, open_set, follow_ups, targets, holdout))
     bundled = Path(settings.catalogue_path).resolve() == BUNDLED_CATALOGUE.resolve()
-    defaults = (args.queries, args.open_queries, args.follow_ups) == (QUERIES_PATH, OPEN_QUERIES_PATH, FOLLOW_UPS_PATH)
+    paths = (args.queries, args.open_queries, args.holdout_queries, args.follow_ups)
+    defaults = paths == (QUERIES_PATH, OPEN_QUERIES_PATH, HOLDOUT_QUERIES_PATH, FOLLOW_UPS_PATH)
     out = args.results or (
         RESULTS_PATH
         if bundled and not args.smoke and defaults and set(sets) == set(SETS)
@@ -73,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     command = " ".join(["python -m evaluation", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
     out.parent.mkdir(parents=True, exist_ok=True)
-    markdown = results_markdown(machine_description(), command, existing, open_set, follow_ups, targets)
+    markdown = results_markdown(machine_description(), command, existing, open_set, follow_ups, targets, holdout)
     out.write_text(kept_listener_section(out, markdown), encoding="utf-8")
     _say(f"Wrote {out}")
     return 0
@@ -84,10 +97,11 @@ def results_text(
     open_set: EvaluationReport | None,
     follow_ups: FollowUpReport | None,
     targets: list[Target],
+    holdout: EvaluationReport | None = None,
 ) -> str:
     """What the terminal shows: each set's summary, the follow-ups that did not move, and the targets."""
     parts = []
-    for title, report in (("Existing set", existing), ("Open set (issue 13)", open_set)):
+    for title, report in (("Existing set", existing), ("Open set (issue 13)", open_set), ("Held-out set", holdout)):
         if report is not None:
             parts += [f"{title}:", "", report.to_text(), ""]
     if follow_ups is not None:
@@ -110,8 +124,9 @@ def results_markdown(
     open_set: EvaluationReport | None,
     follow_ups: FollowUpReport | None,
     targets: list[Target],
+    holdout: EvaluationReport | None = None,
 ) -> str:
-    """The RESULTS.md file: the first set's tables as before, the targets, the open set and the follow-ups."""
+    """The RESULTS.md file: the first set's tables as before, the targets, the open, held-out and follow-up sets."""
     lines = ["# Retrieval quality", "", f"`{command}` on {machine}.", ""]
     target_lines = ["## Targets (issue 13)", "", *[f"- {t.line()}" for t in targets], ""] if targets else []
     system = MoodringPipeline.name
@@ -127,6 +142,14 @@ def results_markdown(
             "the person, occasions, negations, slang, mixed with years and artists.",
             "",
             *open_set.sections(3, after_summary=_problems(open_set, system, 3)),
+        ]
+    if holdout is not None:
+        lines += [
+            "## Held-out set",
+            "",
+            HOLDOUT_NOTE,
+            "",
+            *holdout.sections(3, after_summary=_problems(holdout, system, 3)),
         ]
     if follow_ups is not None:
         lines += [

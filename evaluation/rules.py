@@ -17,6 +17,9 @@ QUERIES_PATH = Path(__file__).resolve().parent / "queries.toml"
 """The query set kept in the repository."""
 OPEN_QUERIES_PATH = Path(__file__).resolve().parent / "open_queries.toml"
 """The open set (issue 13): everyday requests in people's own words, not in the concepts' words."""
+HOLDOUT_QUERIES_PATH = Path(__file__).resolve().parent / "holdout_queries.toml"
+"""The held-out set: written by an independent helper without running Moodring or reading its vocabulary, after
+the open set had been used to find kinds of misreading; measured only, never tuned against."""
 
 CATEGORIES = ("mood", "activity", "genre", "era", "feature", "mixed")
 """The categories of the first query set, each of which it covers."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index_builder.build import build_index, open_index
+from index_builder.build import build_index, open_index, shipped_settings
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
+from index_builder.errors import ConfigError
 from index_builder.vector_store import VectorStore
 
 
@@ -16,8 +17,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index_builder", description=__doc__)
     add_settings_arguments(parser)
     parser.add_argument("--check", action="store_true", help="verify the existing index instead of building")
+    parser.add_argument(
+        "--ship",
+        action="store_true",
+        help="maintainers: rebuild the bundled catalogue's index shipped in data/index/ (plain fp32 encoder), after "
+        "editing prompts/, data/ or the code that describes songs",
+    )
     args = parser.parse_args(argv)
+    if args.ship and (args.catalogue or args.index or args.milvus or args.column or args.encoder):
+        raise ConfigError("--ship builds the bundled catalogue's index; it takes no catalogue, index or encoder flag.")
     settings = settings_from_args(args)
+    if args.ship:
+        settings = shipped_settings(settings)
     column_map = parse_column_map(args.column)
     encoder = Encoder.from_settings(settings)
     if args.check:

@@ -3,6 +3,7 @@ reuse a matching one."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,22 +17,27 @@ import numpy as np
 import pandas as pd
 
 from index_builder.buckets import BucketScheme, fit_buckets, load_bucket_spec, scheme_problems
-from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue
+from index_builder.catalogue import Catalogue, CatalogueLimits, load_catalogue, map_columns
+from index_builder.catalogue_file import catalogue_header
 from index_builder.checkpoint import EmbeddingCheckpoint
 from index_builder.embedding import Encoder
-from index_builder.errors import IndexMismatch
+from index_builder.errors import CatalogueError, ConfigError, IndexMismatch
 from index_builder.index_store import (
+    MANIFEST_FILE,
     FaissFolder,
     IndexKey,
+    SongIndex,
     checked_scheme,
     ensure_writable,
+    keeps_centroids,
     load_index,
     reusable_vectors,
 )
-from index_builder.settings import Settings
+from index_builder.schema import SONG_COLUMNS
+from index_builder.settings import BUNDLED_CATALOGUE, Settings
 from index_builder.templating import SongTemplate, known_variables, template_values
 from index_builder.text_checks import TextRepairs
-from index_builder.vector_index import plan_for
+from index_builder.vector_index import plan_for, plan_lists
 from index_builder.vector_store import StoreTarget, VectorStore
 
 if TYPE_CHECKING:
@@ -93,6 +99,7 @@ def build_index(
     encoder: Encoder,
     column_map: Mapping[str, str] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    on_embedded: Callable[[int, int], None] | None = None,
 ) -> VectorStore:
     """Build and write the index for ``settings.catalogue_path`` (the folder, or the Milvus collection when
     ``settings.milvus_uri`` is set); texts already embedded are reused.
@@ -101,7 +108,7 @@ def build_index(
     go, beside it) cannot be written. Vectors are reused from the checkpoints of an interrupted build, from the
     index now in the folder (even one whose manifest or songs table is damaged) and, with Milvus, from the
     collection now behind the alias, each only once it passes its checks (what was discarded is listed in the
-    manifest's ``build_notes``).
+    manifest's ``build_notes``). ``on_embedded(done, total)`` hears of each batch embedded (first with 0).
     """
     started = time.perf_counter()
     folder = settings.resolved_index_dir
@@ -130,8 +137,17 @@ def build_index(
         texts = [songs["description"].iat[i] for i in todo]
         hashes = [songs["text_sha256"].iat[i] for i in todo]
 
+        embedded = 0
+
         def save_batch(positions: list[int], batch: np.ndarray) -> None:
+            nonlocal embedded
             checkpoint.add([hashes[p] for p in positions], batch, settings.checkpoint_every)
+            embedded += len(positions)
+            if on_embedded:
+                on_embedded(embedded, len(todo))
+
+        if on_embedded:
+            on_embedded(0, len(todo))
 
         vectors[todo] = encoder.encode_documents(
             texts, settings.batch_size, settings.show_progress, on_batch=save_batch
@@ -146,6 +162,7 @@ def build_index(
         "build_notes": notes,
         "rows_read": described.catalogue.report.rows_read,
         "embedded": len(todo),
+        "document_precision": encoder.document_precision,
         "reused": len(songs) - len(todo),
         "embed_seconds": round(embed_seconds, 3),
     }
@@ -165,17 +182,17 @@ def open_index(
 ) -> VectorStore:
     """Load the index (the folder, or the Milvus collection when ``settings.milvus_uri`` is set) if it matches the
     current model, template and catalogue; otherwise rebuild (or raise)."""
+    shipped = _shipped_index(settings, encoder, column_map)
+    if shipped is not None:
+        return shipped
     try:
         if settings.milvus_uri:
-            return _open_collection(settings, encoder, column_map)
+            collection = _open_collection(settings, encoder, column_map)
+            _check_song_columns(collection.songs, settings.resolved_milvus_collection, settings, column_map)
+            return collection
         folder = settings.resolved_index_dir
-        index = load_index(folder, current_key(settings, encoder, column_map), mmap=settings.mmap_index)
-        _check_scheme(index, str(folder), settings)
-        wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
-        if index.plan != wanted:
-            raise IndexMismatch(
-                f"The index at {folder} is a {index.plan.describe()}; the settings now ask for a {wanted.describe()}."
-            )
+        index = load_checked_folder(folder, current_key(settings, encoder, column_map), settings)
+        _check_song_columns(index.songs, str(folder), settings, column_map)
         return index
     except IndexMismatch as problem:
         if not rebuild:
@@ -187,6 +204,81 @@ def open_index(
     return build_index(settings, encoder, column_map, on_progress)
 
 
+def _check_song_columns(
+    songs: pd.DataFrame, where: str, settings: Settings, column_map: Mapping[str, str] | None
+) -> None:
+    """An index built by an older Moodring lacks fields the loader now reads (``album``, ``explicit``): where the
+    catalogue has a column for one, IndexMismatch, so that the index is rebuilt (its vectors are reused). An index
+    of a catalogue without such columns (the shipped bundled one) stays as it is."""
+    if all(name in songs.columns for name in SONG_COLUMNS):
+        return
+    try:
+        header = catalogue_header(Path(settings.catalogue_path), CatalogueLimits.from_settings(settings))
+        mapping = map_columns(header, column_map)
+    except (OSError, EOFError, CatalogueError):
+        return  # the catalogue's own checks say what is wrong with it when it is next loaded
+    missing = [name for name in SONG_COLUMNS if name in mapping and name not in songs.columns]
+    if missing:
+        raise IndexMismatch(f"The index at {where} has no {', '.join(missing)} for its songs (an older build).")
+
+
+def load_checked_folder(folder: Path, key: IndexKey, settings: Settings) -> SongIndex:
+    """Load the index folder if it matches ``key``, the thresholds file and the plan the settings ask for; else
+    IndexMismatch saying what differs."""
+    index = load_index(folder, key, mmap=settings.mmap_index)
+    _check_scheme(index, str(folder), settings)
+    wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe)
+    if index.plan != wanted and keeps_centroids(index.manifest, len(index), settings.ivf_retrain_growth):
+        wanted = plan_for(len(index), settings.approximate_above, settings.ivf_nprobe, plan_lists(index.plan))
+    if index.plan != wanted:
+        raise IndexMismatch(
+            f"The index at {folder} is a {index.plan.describe()}; the settings now ask for a {wanted.describe()}."
+        )
+    return index
+
+
+def shipped_key(settings: Settings, encoder: Encoder, column_map: Mapping[str, str] | None = None) -> IndexKey:
+    """The key the shipped index must carry: the current one, with the model's full-precision (fp32) name, as the
+    plain encoder that builds it records it."""
+    return dataclasses.replace(current_key(settings, encoder, column_map), model_name=encoder.location.name)
+
+
+def shipped_settings(settings: Settings) -> Settings:
+    """The settings that build the shipped index: the bundled catalogue, the plain fp32 encoder, written into
+    ``shipped_index_dir`` (``python -m index_builder --ship``)."""
+    if settings.shipped_index_dir is None:
+        raise ConfigError("No shipped index folder is set (MOODRING_SHIPPED_INDEX_DIR).")
+    return dataclasses.replace(
+        settings,
+        catalogue_path=BUNDLED_CATALOGUE,
+        index_dir=Path(settings.shipped_index_dir),
+        encoder="plain",
+        milvus_uri="",
+    )
+
+
+def searchable_by(encoder: Encoder, manifest: Mapping[str, object]) -> bool:
+    """Whether ``encoder``'s queries may search an index: one it built, or full-precision vectors of the same weights
+    (the plain encoder's, as in the shipped index), which every encoder's fp32 queries are measured against."""
+    made_by = (manifest.get("model_sha256"), manifest.get("model_name"))
+    return encoder.matches_manifest(manifest) or made_by == (encoder.weights_sha256, encoder.location.name)
+
+
+def _shipped_index(settings: Settings, encoder: Encoder, column_map: Mapping[str, str] | None) -> SongIndex | None:
+    """The shipped index (``settings.shipped_index_dir``), read-only, when it may serve ``settings`` and passes every
+    check; None otherwise (said once in the log), so the usual folder is loaded or built instead."""
+    if not settings.uses_shipped_index or column_map:
+        return None
+    folder = Path(settings.shipped_index_dir)  # type: ignore[arg-type]  # uses_shipped_index checked it is set
+    if not (folder / MANIFEST_FILE).is_file():
+        return None
+    try:
+        return load_checked_folder(folder, shipped_key(settings, encoder, column_map), settings)
+    except IndexMismatch as problem:
+        log.info(f"Not using the shipped index: {problem} Using {settings.resolved_index_dir} instead.")
+        return None
+
+
 def store_target(settings: Settings, dimension: int) -> StoreTarget:
     """Where a build for ``settings`` writes: the Milvus collection when ``milvus_uri`` is set, else the folder."""
     if settings.milvus_uri:
@@ -195,7 +287,11 @@ def store_target(settings: Settings, dimension: int) -> StoreTarget:
         plan = _milvus_plan(settings, dimension)
         return MilvusCollection(settings.milvus_uri, settings.resolved_milvus_collection, plan)
     return FaissFolder(
-        settings.resolved_index_dir, lambda count: plan_for(count, settings.approximate_above, settings.ivf_nprobe)
+        settings.resolved_index_dir,
+        settings.approximate_above,
+        settings.ivf_nprobe,
+        settings.ivf_retrain_growth,
+        settings.ivf_retrain_fit,
     )
 
 

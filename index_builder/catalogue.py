@@ -37,7 +37,7 @@ from index_builder.text_checks import (
 
 __all__ = ["Catalogue", "CatalogueLimits", "LoadReport", "load_catalogue", "map_columns", "normalize_catalogue"]
 
-TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year", "location")
+TEXT_FIELDS = ("song_id", "title", "artist", "genre", "year", "location", "album")
 """Fields read as text; each is cut to ``max_field_chars`` on load."""
 
 _VALID_RANGES: dict[str, tuple[float, float]] = {
@@ -187,6 +187,8 @@ def normalize_catalogue(
     _blank_out_of_range(songs, report)
 
     songs["location"] = _locations(frame, mapping, songs.index, report)
+    songs["album"] = _albums(frame, mapping, songs.index)
+    songs["explicit"] = _explicit_marks(frame, mapping, songs.index, report)
     source_ids = frame.loc[songs.index, mapping["song_id"]].astype(str).str.strip() if "song_id" in mapping else None
     songs = _deduplicate(songs, source_ids, report)
     missing_optional = [name for name in NUMERIC_FEATURES if name not in mapping]
@@ -319,6 +321,38 @@ def _locations(frame: pd.DataFrame, mapping: dict[str, str], rows: pd.Index, rep
     return values
 
 
+def _albums(frame: pd.DataFrame, mapping: dict[str, str], rows: pd.Index) -> pd.Series:
+    """Each song's album name from an ``album``/``track_album_name`` column (whitespace tidied); "" where none."""
+    if "album" not in mapping:
+        return pd.Series("", index=rows, dtype=object)
+    values = frame.loc[rows, mapping["album"]].fillna("").astype(str).map(repair_mojibake).map(tidy_whitespace)
+    return values.str.strip()
+
+
+_EXPLICIT_TRUE = frozenset({"true", "yes", "y", "1", "1.0", "explicit", "e"})
+_EXPLICIT_FALSE = frozenset({"false", "no", "n", "0", "0.0", "clean", "c"})
+
+
+def _explicit_marks(frame: pd.DataFrame, mapping: dict[str, str], rows: pd.Index, report: LoadReport) -> pd.Series:
+    """Each song's explicit-lyrics mark (True/False) from an ``explicit``/``is_explicit`` column; NA where the
+    catalogue has no such column or the value is blank. A value that is neither yes nor no is an error naming the
+    line."""
+    if "explicit" not in mapping:
+        return pd.Series(pd.NA, index=rows, dtype="boolean")
+    source = mapping["explicit"]
+    text = frame.loc[rows, source].fillna("").astype(str).str.strip().str.casefold()
+    bad = ~text.isin(_EXPLICIT_TRUE | _EXPLICIT_FALSE | {"", "nan", "na", "null", "none"})
+    if bad.any():
+        lines = [str(int(position) + 2) for position in np.flatnonzero(bad.to_numpy())[:5]]
+        examples = ", ".join(repr(_clip(value)) for value in text[bad].head(3))
+        raise CatalogueError(
+            f"Column '{source}' (explicit) must be true or false, but line(s) {', '.join(lines)} hold {examples}."
+        )
+    marks = text.isin(_EXPLICIT_TRUE).astype("boolean").where(text.isin(_EXPLICIT_TRUE | _EXPLICIT_FALSE), pd.NA)
+    report.notes.append(f"{int(marks.sum())} of {len(marks)} songs are marked explicit ('{source}')")
+    return marks
+
+
 def _parse_years(values: pd.Series) -> pd.Series:
     """Year from ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a number); anything else is missing."""
     years = pd.to_numeric(values.astype(str).str.extract(r"^\s*(\d{4})", expand=False), errors="coerce")
@@ -402,6 +436,7 @@ def _deduplicate(songs: pd.DataFrame, source_ids: pd.Series | None, report: Load
     merged = grouped.first()
     merged["year"] = grouped["year"].min()
     merged["popularity"] = grouped["popularity"].max()
+    merged["explicit"] = grouped["explicit"].max()  # one explicit copy makes the song explicit
     merged["chart_years"] = _chart_years(songs, merged)
     duplicates = len(songs) - len(merged)
     if duplicates:

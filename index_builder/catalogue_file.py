@@ -110,6 +110,12 @@ def read_catalogue_csv(path: Path, limits: CatalogueLimits, notes: list[str]) ->
     raise CatalogueError(f"{path.name} is neither UTF-8 nor Windows-1252 text.")
 
 
+def catalogue_header(path: Path, limits: CatalogueLimits) -> list[str]:
+    """The column names of the catalogue at ``path`` (its header line only, read within ``limits``)."""
+    line = _read_head(Path(path), limits).partition(b"\n")[0]
+    return next(csv.reader([line.decode("utf-8-sig", errors="replace").rstrip("\r")]), [])
+
+
 def _read_head(path: Path, limits: CatalogueLimits) -> bytes:
     """The first SNIFF_BYTES and the rest of the header line (up to HEADER_BYTES), read within the byte limit."""
     with open_limited(path, limits.max_catalogue_bytes) as stream:

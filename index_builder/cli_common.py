@@ -26,7 +26,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--encoder",
         choices=("fast", "plain"),
-        help="fast: bf16 documents and ONNX queries (default); plain: sentence-transformers fp32",
+        help="fast (default): bf16 documents where the CPU has native bf16, else int8 (ONNX); plain: "
+        "sentence-transformers fp32",
     )
     parser.add_argument(
         "--column",

@@ -2,10 +2,18 @@
 
 Two encoders, chosen by ``Settings.encoder``:
 
-- ``"fast"`` (default): song descriptions in bfloat16 where the CPU computes it natively (else float32), and
-  queries through the ONNX export in onnxruntime (float32). ``python -m bench.encoder`` measures it against the
-  plain one: build throughput, top-10 agreement and query latency.
+- ``"fast"`` (default): the path follows the CPU (index_builder/cpu_features.py, no torch import). Where it computes
+  bf16 natively (AVX512-BF16 or AMX), song descriptions are embedded by sentence-transformers in bfloat16;
+  elsewhere (AVX2, ARM) by the int8 ONNX graph. Queries go through the fp32 ONNX export in onnxruntime on both
+  (``Settings.encoder_query_precision=int8`` runs them through the int8 graph: faster, just outside the gate).
+  ``Settings.encoder_precision`` (``MOODRING_ENCODER_PRECISION``) forces ``bf16``, ``int8`` or ``fp32``;
+  ``ONEDNN_MAX_CPU_ISA=AVX2`` makes a bigger CPU choose as an AVX2 one would. ``python -m bench.encoder`` measures
+  it against the plain one; docs/speed.md has the quality gate.
 - ``"plain"``: sentence-transformers in float32 for both.
+
+Vectors come in two families: exact fp32 (plain, or fast forced to fp32) and reduced (bf16 or int8, cosine about
+0.99 to fp32). An index is searched by any encoder of its family, so an index embedded in bf16 on one machine
+is used as it is by the int8 path on another; the plain encoder, the reference, rebuilds a reduced one.
 
 Each part loads on first use, so a start with a built index never loads the PyTorch model at all.
 """
@@ -13,6 +21,7 @@ Each part loads on first use, so a start with a built index never loads the PyTo
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -21,13 +30,30 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from index_builder.encoder_backends import EmbeddingBackend, OnnxBackend, TorchBackend, native_bf16_supported
+from index_builder.cpu_features import CpuFeatures, detect_cpu
+from index_builder.encoder_backends import EmbeddingBackend, OnnxBackend, TorchBackend
 from index_builder.errors import ConfigError
 from index_builder.model_store import ModelLocation, resolve_model
-from index_builder.onnx_export import ensure_onnx_model
+from index_builder.onnx_export import ensure_int8_model, ensure_onnx_model
 from index_builder.settings import Settings
 
 ENCODER_KINDS = ("fast", "plain")
+PRECISIONS = ("auto", "bf16", "int8", "fp32")
+"""``Settings.encoder_precision``: what the fast encoder embeds song descriptions in (``auto``: by the CPU)."""
+QUERY_PRECISIONS = ("auto", "fp32", "int8")
+"""``Settings.encoder_query_precision``: how the fast encoder embeds requests (``auto``: fp32, through ONNX)."""
+REDUCED_FAMILY = "bf16/int8"
+"""The vector family of bf16 and int8 documents, named in the manifest's model name and in checkpoints."""
+
+
+def choose_document_precision(kind: str, requested: str, cpu: CpuFeatures) -> str:
+    """The precision song descriptions are embedded in: fp32 for plain, else ``requested`` unless it is ``auto``,
+    which means bf16 on a CPU with native bf16 and int8 on any other."""
+    if kind == "plain":
+        return "fp32"
+    if requested != "auto":
+        return requested
+    return "bf16" if cpu.native_bf16 else "int8"
 
 
 class Encoder:
@@ -39,20 +65,33 @@ class Encoder:
         kind: str = "fast",
         export_dir: Path | None = None,
         query_cache_size: int = 2048,
+        precision: str = "auto",
+        cpu: CpuFeatures | None = None,
+        query_precision: str = "auto",
     ) -> None:
         if kind not in ENCODER_KINDS:
             raise ConfigError(f"Unknown encoder {kind!r}: choose one of {', '.join(ENCODER_KINDS)}.")
+        if precision not in PRECISIONS:
+            raise ConfigError(f"Unknown encoder precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # the "Loading weights" bar is noise at every start
 
         self.location = location
         self.kind = kind
-        self.document_precision = "bf16" if kind == "fast" and native_bf16_supported() else "fp32"
+        self.cpu = detect_cpu() if cpu is None else cpu
+        self.document_precision = choose_document_precision(kind, precision, self.cpu)
+        if query_precision not in QUERY_PRECISIONS:
+            raise ConfigError(
+                f"Unknown query precision {query_precision!r}: choose one of {', '.join(QUERY_PRECISIONS)}."
+            )
+        # auto is fp32 on every path: int8 queries missed the quality gate by 0.002 on one set (docs/speed.md)
+        self.query_precision = "int8" if query_precision == "int8" and kind == "fast" else "fp32"
         self.dimension = _hidden_size(location.path)
         self._export_dir = Path(export_dir) if export_dir is not None else Settings().model_cache_dir
-        self._documents: TorchBackend | None = None
-        self._queries: EmbeddingBackend | None = None
+        self._documents: TorchBackend | OnnxBackend | None = None
+        self._queries: OnnxBackend | None = None
+        self._int8: OnnxBackend | None = None
         self._plain: TorchBackend | None = None
         self._loading = threading.Lock()
         self._cache_lock = threading.Lock()  # two requests may search at once (the app's queue runs two)
@@ -65,7 +104,13 @@ class Encoder:
     def from_settings(cls, settings: Settings) -> Encoder:
         """The encoder ``settings`` ask for, on the verified model they point at."""
         location = resolve_model(settings.model_path, settings.model_cache_dir)
-        return cls(location, settings.encoder, export_dir=settings.model_cache_dir)
+        return cls(
+            location,
+            settings.encoder,
+            export_dir=settings.model_cache_dir,
+            precision=settings.encoder_precision,
+            query_precision=settings.encoder_query_precision,
+        )
 
     @property
     def export_dir(self) -> Path:
@@ -73,9 +118,15 @@ class Encoder:
         return self._export_dir
 
     @property
+    def vector_family(self) -> str:
+        """``fp32`` (exact) or ``bf16/int8`` (reduced): vectors of one family are interchangeable in an index."""
+        return "fp32" if self.document_precision == "fp32" else REDUCED_FAMILY
+
+    @property
     def model_name(self) -> str:
-        """The model as recorded in index manifests; bf16 document vectors are a different index."""
-        suffix = "" if self.document_precision == "fp32" else f" ({self.document_precision} documents)"
+        """The model as recorded in index manifests, with its vector family: a bf16 index is searched as it is by
+        the int8 path (and the reverse), while the plain fp32 encoder rebuilds it."""
+        suffix = "" if self.vector_family == "fp32" else f" ({self.vector_family} documents)"
         return f"{self.location.name}{suffix}"
 
     @property
@@ -85,18 +136,29 @@ class Encoder:
 
     @property
     def vector_identity(self) -> str:
-        """What a stored document vector depends on: the weights and the precision that embedded it."""
-        return f"{self.weights_sha256}:{self.document_precision}"
+        """What a stored document vector depends on: the weights and the vector family that embedded it (checkpoints
+        of an interrupted build are reused by any encoder of the family, like a finished index)."""
+        return f"{self.weights_sha256}:{self.vector_family}"
+
+    @property
+    def query_identity(self) -> str:
+        """What a query or phrase vector depends on: the weights, the encoder and the query precision."""
+        return f"{self.weights_sha256}:{self.kind}:{self.query_precision}"
 
     def matches_manifest(self, manifest: Mapping[str, object]) -> bool:
-        """Whether an index manifest says its vectors were made by these weights at this precision."""
+        """Whether an index manifest says its vectors were made by these weights in this encoder's vector family."""
         return (manifest.get("model_sha256"), manifest.get("model_name")) == (self.weights_sha256, self.model_name)
 
     @property
     def description(self) -> str:
-        """One line for people: which backends embed documents and queries."""
-        queries = "onnxruntime fp32" if self.kind == "fast" else "sentence-transformers fp32"
-        return f"{self.kind} encoder: documents sentence-transformers {self.document_precision}, queries {queries}"
+        """One line for people: which backends embed documents and queries, and why."""
+        if self.kind == "plain":
+            return "plain encoder: documents and queries sentence-transformers fp32"
+        documents = _runtime(self.document_precision)
+        return (
+            f"fast encoder: documents {documents}, queries onnxruntime {self.query_precision} "
+            f"(CPU flags: {self.cpu.describe()})"
+        )
 
     def encode_documents(
         self,
@@ -123,7 +185,7 @@ class Encoder:
                 bar.update(len(chunk))
         return vectors
 
-    def _longest_first(self, texts: Sequence[str], backend: TorchBackend) -> list[int]:
+    def _longest_first(self, texts: Sequence[str], backend: TorchBackend | OnnxBackend) -> list[int]:
         """Positions of ``texts``, longest first, so each batch pads little.
 
         The fast encoder sorts by token count (10% faster than by characters on the bundled catalogue); the plain
@@ -177,8 +239,9 @@ class Encoder:
     @property
     def plain(self) -> TorchBackend:
         """sentence-transformers in float32: the reference the fast encoder is measured against."""
-        if self.document_precision == "fp32":
-            return self._document_backend()
+        documents = self._document_backend()
+        if isinstance(documents, TorchBackend) and documents.precision == "fp32":
+            return documents
         with self._loading:
             if self._plain is None:
                 self._plain = TorchBackend(self.location.path, "fp32")
@@ -189,20 +252,37 @@ class Encoder:
         with self._cache_lock:
             self._query_cache.clear()
 
-    def _document_backend(self) -> TorchBackend:
+    def _document_backend(self) -> TorchBackend | OnnxBackend:
+        if self.document_precision == "int8":
+            return self._int8_backend()
         with self._loading:
             if self._documents is None:
                 self._documents = TorchBackend(self.location.path, self.document_precision)
             return self._documents
 
+    def _int8_backend(self) -> OnnxBackend:
+        """The int8 graph, shared by documents and queries (one onnxruntime session)."""
+        with self._loading:
+            if self._int8 is None:
+                exported = ensure_int8_model(self.location, self._export_dir)
+                self._int8 = OnnxBackend(exported.path, self.location.path, os.cpu_count(), "int8")
+            return self._int8
+
     def _query_backend(self) -> EmbeddingBackend:
         if self.kind == "plain":
             return self._document_backend()
+        if self.query_precision == "int8":
+            return self._int8_backend()
         with self._loading:
             if self._queries is None:
                 exported = ensure_onnx_model(self.location, self._export_dir)
                 self._queries = OnnxBackend(exported.path, self.location.path)
             return self._queries
+
+
+def _runtime(precision: str) -> str:
+    """Which runtime embeds song descriptions at ``precision``."""
+    return f"onnxruntime {precision}" if precision == "int8" else f"sentence-transformers {precision}"
 
 
 def _hidden_size(model_path: Path) -> int:

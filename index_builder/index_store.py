@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -29,6 +30,7 @@ import pandas as pd
 from index_builder.atomic import write_json_atomic
 from index_builder.buckets import BucketScheme, FeatureBuckets, scheme_problems
 from index_builder.errors import IndexMismatch, IndexNotWritable
+from index_builder.file_stamps import FileStamps
 from index_builder.model_store import sha256_of_file
 from index_builder.vector_index import (
     EXACT_FACTORY,
@@ -37,17 +39,25 @@ from index_builder.vector_index import (
     all_vectors,
     apply_search_params,
     build_cosine_index,
+    centroid_fit,
+    cosine_to_all,
     first_unusable_row,
     index_shape,
+    ivf_centroids,
+    list_numbers,
     normalized,
+    plan_for,
     plan_shape,
     read_faiss,
     search_index,
     stored_vectors,
+    training_rows,
     usable_rows,
     write_faiss,
 )
 from index_builder.vector_store import Where
+
+log = logging.getLogger("moodring")
 
 FORMAT_VERSION = 2
 """2: ``vectors.json`` added, every file's checksum required. Version 1 folders are rebuilt, reusing their vectors."""
@@ -145,6 +155,10 @@ class SongIndex:
             return np.zeros((0, self.faiss_index.d), dtype=np.float32)
         return np.stack([self.faiss_index.reconstruct(int(r)) for r in rows])
 
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """The cosine between ``vector`` and every stored vector, read where the index keeps them (no copy)."""
+        return cosine_to_all(self.faiss_index, vector)
+
     def all_vectors(self) -> np.ndarray:
         """Every stored vector: a no-copy view of an exact index, else a copy."""
         view = stored_vectors(self.faiss_index)
@@ -207,6 +221,9 @@ def write_index(
             **(extra or {}),
         }
         write_json_atomic(staging / MANIFEST_FILE, manifest)
+        stamps = FileStamps(staging)  # its vectors were checked above: the first load need not read them again
+        stamps.remember(INDEX_FILE, vectors["index_sha256"])
+        stamps.save(rows_checked=INDEX_FILE)
         _swap_into_place(staging, folder)
     except OSError as exc:
         raise IndexNotWritable(f"The index at {folder} could not be written ({exc.strerror or exc}).") from exc
@@ -217,11 +234,23 @@ def write_index(
 
 @dataclass
 class FaissFolder:
-    """Where a build writes by default: the index folder (a ``StoreTarget``), indexed as ``plan_for`` says."""
+    """Where a build writes by default: the index folder (a ``StoreTarget``), indexed as ``plan_for`` says.
+
+    An IVF index rebuilt with more songs keeps the centroids of the one in the folder while they still fit
+    (``kept_lists``): only the new songs are assigned to lists, and k-means does not run again.
+    """
 
     folder: Path
-    plan_for: Callable[[int], IndexPlan]
-    """The plan for n songs (``vector_index.plan_for`` with the settings' values)."""
+    approximate_above: int
+    nprobe: int
+    retrain_growth: float = 2.0
+    """Train again once the catalogue holds this many times the songs the centroids were trained for."""
+    retrain_fit: float = 1.1
+    """...or once the new songs' mean squared distance to their centroid is this many times the trained songs'."""
+
+    def plan_for(self, count: int, lists: int | None = None) -> IndexPlan:
+        """The plan for ``count`` songs (``vector_index.plan_for``), with ``lists`` when centroids are kept."""
+        return plan_for(count, self.approximate_above, self.nprobe, lists)
 
     def describe(self) -> str:
         """``FAISS folder <path>``."""
@@ -253,13 +282,84 @@ class FaissFolder:
         ``perf_counter`` time) dates ``build_seconds``, which counts building the index but not writing the files."""
         plan = self.plan_for(len(songs))
         index_started = time.perf_counter()
-        faiss_index = build_cosine_index(vectors, plan)
+        kept = None if plan.exact else self.kept_lists(songs, vectors, key)
+        if kept is not None:
+            plan = self.plan_for(len(songs), len(kept.centroids))
+            faiss_index = build_cosine_index(vectors, plan, centroids=kept.centroids, lists=kept.lists)
+            training = {"ivf_trained_on": kept.trained_on, "ivf_fit": kept.fit, "ivf_centroids": "kept"}
+        else:
+            faiss_index = build_cosine_index(vectors, plan)
+            training = {} if plan.exact else trained_record(faiss_index, vectors)
         finished = time.perf_counter()
         timing = {
             "index_seconds": round(finished - index_started, 3),
             "build_seconds": round(finished - (index_started if started is None else started), 3),
         }
-        return write_index(self.folder, faiss_index, songs, scheme, key, {**extra, **timing}, plan)
+        return write_index(self.folder, faiss_index, songs, scheme, key, {**extra, **training, **timing}, plan)
+
+    def kept_lists(self, songs: pd.DataFrame, vectors: np.ndarray, key: IndexKey) -> KeptLists | None:
+        """The folder's IVF centroids, and the list of each song they already hold, when they still fit these songs
+        (``keeps_centroids`` and ``retrain_fit``) and were trained on vectors of the same model; None when they
+        must be trained (said in the log)."""
+        manifest = self.previous_manifest()
+        if manifest is None or not keeps_centroids(manifest, len(songs), self.retrain_growth):
+            return None
+        if (manifest.get("model_sha256"), manifest.get("model_name")) != (key.model_sha256, key.model_name):
+            return None
+        try:
+            stamps = FileStamps(self.folder)
+            _check_files(self.folder, manifest, stamps)  # the centroids are only as good as the file they come from
+            previous = read_faiss(self.folder / INDEX_FILE, mmap=True)
+            hashes = pd.read_parquet(self.folder / SONGS_FILE, columns=["text_sha256"])["text_sha256"]
+            centroids, numbers = ivf_centroids(previous), list_numbers(previous)
+        except (IndexMismatch, RuntimeError, OSError, ValueError, KeyError) as exc:
+            log.info(f"Training the IVF centroids again: the previous index cannot be read ({exc}).")
+            return None
+        list_of = dict(zip(hashes, numbers, strict=True))
+        lists = np.fromiter((list_of.get(h, -1) for h in songs["text_sha256"]), dtype=np.int64, count=len(songs))
+        new_rows = np.flatnonzero(lists < 0)
+        sample = new_rows[training_rows(len(new_rows), len(centroids))] if len(new_rows) else new_rows
+        fit = centroid_fit(centroids, vectors[sample])
+        if fit > self.retrain_fit * float(manifest["ivf_fit"]):
+            log.info(f"Training the IVF centroids again: the new songs fit them worse ({fit:.3f} against "
+                     f"{float(manifest['ivf_fit']):.3f}).")  # fmt: skip
+            return None
+        return KeptLists(centroids, lists, int(manifest["ivf_trained_on"]), float(manifest["ivf_fit"]))
+
+
+@dataclass(frozen=True)
+class KeptLists:
+    """Trained IVF centroids carried into a rebuild."""
+
+    centroids: np.ndarray
+    """One row per list."""
+    lists: np.ndarray
+    """Each song's list where the previous index held its vector, else -1 (assigned while adding)."""
+    trained_on: int
+    """The songs the centroids were trained for."""
+    fit: float
+    """Their training songs' mean squared distance to the nearest centroid (``centroid_fit``)."""
+
+
+def trained_record(faiss_index: faiss.Index, vectors: np.ndarray) -> dict[str, Any]:
+    """Manifest fields for freshly trained IVF centroids: the songs they were trained for and how well they fit
+    their training sample (``centroid_fit``), which later rebuilds compare the new songs with."""
+    centroids = ivf_centroids(faiss_index)
+    rows = training_rows(len(vectors), len(centroids))
+    return {
+        "ivf_trained_on": len(vectors),
+        "ivf_fit": centroid_fit(centroids, vectors[rows]),
+        "ivf_centroids": "trained",
+    }
+
+
+def keeps_centroids(manifest: Mapping[str, Any], count: int, growth: float) -> bool:
+    """Whether an IVF index's centroids may serve ``count`` songs: it records what they were trained for, and the
+    catalogue has neither grown past ``growth`` times that nor shrunk below its ``1 / growth``."""
+    trained_on, fit = manifest.get("ivf_trained_on"), manifest.get("ivf_fit")
+    if plan_from_manifest(dict(manifest)).exact or not isinstance(trained_on, int) or not isinstance(fit, float):
+        return False
+    return trained_on > 0 and trained_on / growth <= count <= growth * trained_on
 
 
 def ensure_writable(folder: Path) -> None:
@@ -327,7 +427,8 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         differences = expected.differences(manifest)
         if differences:
             raise IndexMismatch(f"The index at {folder} is stale: " + "; ".join(differences) + ".")
-    _check_files(folder, manifest)
+    stamps = FileStamps(folder)
+    _check_files(folder, manifest, stamps)
     try:
         faiss_index = read_faiss(folder / INDEX_FILE, mmap=mmap and not plan_from_manifest(manifest).exact)
         songs = pd.read_parquet(folder / SONGS_FILE)
@@ -345,19 +446,23 @@ def load_index(folder: Path, expected: IndexKey | None, mmap: bool = True) -> So
         )
     _check_plan(folder, faiss_index, manifest)
     _check_rows(folder, songs, vectors, manifest)
-    try:
-        bad = first_unusable_row(faiss_index)
-    except RuntimeError as exc:  # an IVF file without the direct map every index written here has
-        raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
-    if bad is not None:
-        raise IndexMismatch(f"The index at {folder} is damaged: vector {bad} is not finite or not of unit length.")
-    return SongIndex(
-        folder=folder, faiss_index=faiss_index, songs=songs, scheme=checked_scheme(folder, manifest), manifest=manifest
-    )
+    if not stamps.rows_checked(INDEX_FILE):  # checked when it was stamped, and unchanged since
+        try:
+            bad = first_unusable_row(faiss_index)
+        except RuntimeError as exc:  # an IVF file without the direct map every index written here has
+            raise IndexMismatch(f"The index at {folder} cannot be read: {exc}") from exc
+        if bad is not None:
+            raise IndexMismatch(f"The index at {folder} is damaged: vector {bad} is not finite or not of unit length.")
+    scheme = checked_scheme(folder, manifest)
+    stamps.save(rows_checked=INDEX_FILE)
+    return SongIndex(folder=folder, faiss_index=faiss_index, songs=songs, scheme=scheme, manifest=manifest)
 
 
-def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
-    """Every file must be present and match the checksum the manifest records; a missing checksum is refused."""
+def _check_files(folder: Path, manifest: dict[str, Any], stamps: FileStamps) -> None:
+    """Every file must be present and match the checksum the manifest records; a missing checksum is refused.
+
+    A large file's checksum comes from its stamp while the file is unchanged since it was verified (``FileStamps``).
+    """
     files = manifest.get("files")
     recorded = files if isinstance(files, dict) else {}
     unrecorded = [name for name in CHECKED_FILES if not isinstance(recorded.get(name), str)]
@@ -370,7 +475,7 @@ def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
         path = folder / name
         if not path.is_file():
             raise IndexMismatch(f"The index at {folder} is missing {name}.")
-        if sha256_of_file(path) != recorded[name]:
+        if stamps.sha256(name) != recorded[name]:
             raise IndexMismatch(f"The index file {path} is damaged (its checksum does not match the manifest).")
 
 
@@ -417,7 +522,7 @@ def reusable_vectors(
     sources = [(name, record) for name, record in records if record is not None and made_by(record)]
     if not sources or not index_path.is_file():
         return {}, []  # nothing embedded by this model: the FAISS file is not even read
-    index_sha256 = sha256_of_file(index_path)
+    index_sha256 = FileStamps(folder).sha256(INDEX_FILE)
     keys = None
     for name, record in sources:
         keys = _keys_recorded(folder, name, record, index_sha256)

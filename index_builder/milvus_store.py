@@ -354,6 +354,10 @@ class MilvusIndex:
             self._all_vectors = vectors
         return self._all_vectors
 
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """The cosine between ``vector`` and every song's vector (``all_vectors``, read once)."""
+        return self.all_vectors() @ normalized(vector)[0]
+
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return _call(self.client, self.uri, method, *args, **kwargs)
 

@@ -16,9 +16,12 @@ NUMERIC_FEATURES = (*AUDIO_FEATURES, "popularity")
 
 MIN_AUDIO_FEATURES = 3
 
-SONG_COLUMNS = ("song_id", "title", "artist", "genre", "year", "chart_years", *NUMERIC_FEATURES, "location")
+SONG_COLUMNS = (
+    "song_id", "title", "artist", "genre", "year", "chart_years", *NUMERIC_FEATURES, "location", "album", "explicit"
+)  # fmt: skip
 """Column order of the internal songs table. ``location`` is where a player finds the song (a file path or URL
-from a local library's catalogue); empty when the catalogue has none."""
+from a local library's catalogue); empty when the catalogue has none. ``album`` is the album's name ("" where
+unknown); ``explicit`` is True/False where the catalogue marks explicit lyrics, missing (NA) where it does not."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ ALIASES: tuple[ColumnAliases, ...] = (
     ColumnAliases("speechiness", ("speechiness", "spch")),
     ColumnAliases("instrumentalness", ("instrumentalness",)),
     ColumnAliases("popularity", ("popularity", "track_popularity", "pop")),
+    ColumnAliases("album", ("album", "album_name", "track_album_name", "album_title", "release_name")),
+    ColumnAliases("explicit", ("explicit", "is_explicit", "explicit_lyrics", "parental_advisory", "parental advisory")),
     ColumnAliases("location", ("location", "path", "file", "file_path", "filepath", "filename", "file_name")),
 )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CATALOGUE = PROJECT_ROOT / "data" / "top50MusicFrom2010-2019.csv"
+SHIPPED_INDEX_DIR = PROJECT_ROOT / "data" / "index"
 
 
 def _default_cache_dir() -> Path:
@@ -32,7 +33,29 @@ class Settings:
     """Where the index folder lives. Default: ``<index_root>/<catalogue name>-<hash of its path>``."""
 
     index_root: Path = PROJECT_ROOT / ".moodring" / "indexes"
-    """Parent of the default index folders, one per catalogue."""
+    """Parent of the default index folders, one per catalogue, and of the upload cache (``uploads/``)."""
+
+    shipped_index_dir: Path | None = SHIPPED_INDEX_DIR
+    """The bundled catalogue's index as the repository ships it (``data/index/``, plain fp32 vectors), so a fresh
+    clone embeds nothing before its first answer. Read-only: used when ``index_dir`` is not set, the catalogue is the
+    bundled one and the folder passes every check ``load_index`` makes; otherwise the usual folder under
+    ``index_root`` is loaded or built. ``python -m index_builder --ship`` rebuilds it. None: never used."""
+
+    upload_cache_entries: int = 16
+    """Uploaded catalogues' indexes kept in ``<index_root>/uploads/``, keyed by the file's sha256, so the same
+    file uploaded again (by anyone) answers without embedding; the least recently used go first. 0: no cache."""
+
+    upload_cache_bytes: int = 1 << 30
+    """...and the most bytes they may take together (default 1 GiB; a 5,000-song index takes about 17 MB)."""
+
+    ivf_retrain_growth: float = 2.0
+    """An IVF index rebuilt with more songs keeps its trained centroids (only the new vectors are assigned to lists)
+    until the catalogue holds this many times the songs the centroids were trained on (or fewer than its inverse);
+    then they are trained again."""
+
+    ivf_retrain_fit: float = 1.1
+    """...or until the new songs fit the centroids worse: their mean squared distance to the nearest centroid is
+    more than this many times the trained songs' (recorded when the centroids were trained)."""
 
     milvus_uri: str = ""
     """Keep the index in Milvus instead of the folder: a Milvus Lite file (``songs.db``, run inside this process) or
@@ -71,9 +94,19 @@ class Settings:
     catalogue's lost characters and spreadsheet date, each with its evidence in ``data/README.md``."""
 
     encoder: str = "fast"
-    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, queries
-    through an ONNX export of the same model) or ``plain`` (sentence-transformers float32 for both).
-    ``python -m bench.encoder`` measures one against the other."""
+    """How texts are embedded: ``fast`` (song descriptions in bfloat16 where the CPU has native bf16, else through an
+    int8 ONNX graph; queries through an fp32 ONNX export of the same model) or ``plain``
+    (sentence-transformers float32 for both). ``python -m bench.encoder`` measures one against the other."""
+
+    encoder_precision: str = "auto"
+    """What the fast encoder embeds song descriptions in: ``auto`` (default: ``bf16`` where the CPU has native bf16,
+    else ``int8``), or ``bf16``, ``int8``, ``fp32`` whatever the CPU. ``ONEDNN_MAX_CPU_ISA=AVX2`` makes ``auto``
+    choose as on an AVX2-only CPU (index_builder/cpu_features.py)."""
+
+    encoder_query_precision: str = "auto"
+    """How the fast encoder embeds requests: ``auto`` (default) and ``fp32`` run the fp32 ONNX export; ``int8`` runs
+    the int8 graph, faster on AVX2, but its quality fell 0.012 below plain on one query set, past the 0.01 gate
+    (``python -m bench.quality_gate``; docs/speed.md)."""
 
     batch_size: int = 32
     """Texts per embedding batch while building an index."""
@@ -135,15 +168,17 @@ class Settings:
     """Up to this many songs every request scores the whole catalogue (one matrix-vector product), so filters never
     run out of candidates; above it the index is asked for its best 5% (at least 2,000)."""
 
-    soft_match_weight: float = 0.1
-    """Ranking: added to the cosine score, scaled by the share of soft (mood) wishes a song meets."""
+    soft_match_weight: float = 0.3
+    """Ranking: added to the cosine score, scaled by the share of soft (mood) wishes a song meets. Chosen with
+    ``feature_fit_weight`` (see there)."""
 
-    feature_fit_weight: float = 0.5
+    feature_fit_weight: float = 0.8
     """Ranking: added to the cosine score, scaled by how far a song leans the way the request asks ("high energy":
     the song's energy percentile in the catalogue), so the most energetic of the high-energy songs rank first.
-    Chosen on the first query set and the development set (evaluation/dev_queries.toml), never the open set:
-    P@10 0.836 / 0.897 at 0.15, 0.865 / 0.913 at 0.3, 0.886 / 0.913 at 0.5, 0.893 / 0.913 at 0.8; above 0.5 the
-    request's own words count for little against the features."""
+    Chosen with ``soft_match_weight`` on the tuning sets only (first set / evaluation/dev_queries.toml /
+    evaluation/dev2_queries.toml), never the open or held-out sets, on 2026-12-01: P@10 0.886 / 0.973 / 0.887 at
+    (0.5, 0.1), 0.898 / 0.983 / 0.895 at (0.8, 0.3), 0.902 / 0.987 / 0.903 at (1.2, 0.3). The gain flattens above
+    0.8, where the request's own words would count for little against the features."""
 
     concept_match_threshold: float = 0.7
     """The open vocabulary: a request word (or word pair) no phrase covers is read as the concept whose examples
@@ -187,6 +222,18 @@ class Settings:
 
     diversity_max_per_artist: int = 2
     """Diversity (MMR): at most this many songs by one artist in an answer, while other artists can fill it."""
+
+    diversity_max_per_album: int = 2
+    """At most this many songs from one album (where the catalogue names albums) while other albums can fill it."""
+
+    playlist_max_minutes: int = 300
+    """The longest playlist a request may ask for ("a 2-hour dinner playlist"): five hours."""
+
+    playlist_max_songs: int = 120
+    """The most songs a playlist of a stated length may hold."""
+
+    playlist_arc_peak: float = 0.6
+    """An arc playlist (warm-up, peak, cool-down) peaks this far through it, 0-1."""
 
     diversity_relevance_weight: float = 0.85
     """Diversity (MMR's lambda): the share of a candidate's value from its relevance; the rest is a penalty for
@@ -276,6 +323,18 @@ class Settings:
         digest = hashlib.sha256(str(Path(self.catalogue_path).resolve()).encode()).hexdigest()[:8]
         stem = Path(self.catalogue_path).name.split(".")[0]
         return Path(self.index_root) / f"{stem}-{digest}"
+
+    @property
+    def upload_cache_dir(self) -> Path:
+        """Where uploaded catalogues' indexes are cached (``<index_root>/uploads``)."""
+        return Path(self.index_root) / "uploads"
+
+    @property
+    def uses_shipped_index(self) -> bool:
+        """Whether the shipped index may serve these settings: the bundled catalogue in the default folder."""
+        if self.shipped_index_dir is None or self.index_dir is not None or self.milvus_uri:
+            return False
+        return Path(self.catalogue_path).resolve() == BUNDLED_CATALOGUE.resolve()
 
     @property
     def resolved_milvus_collection(self) -> str:

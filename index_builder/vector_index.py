@@ -9,6 +9,7 @@ parameters) is recorded in the manifest and set again on load.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +54,19 @@ class IndexPlan:
         return {"index_factory": self.factory, "search_params": self.search_params}
 
 
-def plan_for(count: int, approximate_above: int, nprobe: int) -> IndexPlan:
-    """Exact up to ``approximate_above`` vectors; above it IVF with about 2*sqrt(count) lists and ``nprobe``."""
+def plan_for(count: int, approximate_above: int, nprobe: int, lists: int | None = None) -> IndexPlan:
+    """Exact up to ``approximate_above`` vectors; above it IVF with about 2*sqrt(count) lists (or ``lists``: those
+    of trained centroids that are kept) and ``nprobe``."""
     if count <= approximate_above:
         return IndexPlan()
-    lists = ivf_lists(count)
+    lists = lists or ivf_lists(count)
     return IndexPlan(f"IVF{lists},Flat", f"nprobe={min(nprobe, lists)}")
+
+
+def plan_lists(plan: IndexPlan) -> int | None:
+    """The IVF list count a plan names (None for the exact index)."""
+    shape = plan_shape(plan)
+    return int(shape["lists"]) if "lists" in shape else None  # type: ignore[call-overload]
 
 
 def ivf_lists(count: int) -> int:
@@ -83,24 +91,80 @@ def build_flat_index(vectors: np.ndarray) -> faiss.Index:
     return build_cosine_index(vectors, IndexPlan())
 
 
-def build_cosine_index(vectors: np.ndarray, plan: IndexPlan, seed: int = 0) -> faiss.Index:
+def build_cosine_index(
+    vectors: np.ndarray,
+    plan: IndexPlan,
+    seed: int = 0,
+    centroids: np.ndarray | None = None,
+    lists: np.ndarray | None = None,
+) -> faiss.Index:
     """A cosine index over ``vectors`` as ``plan`` says; row i is id i, and ``reconstruct(i)`` works.
 
-    Rows are normalized and added a chunk at a time, so building holds no second copy of ``vectors``.
+    Rows are normalized and added a chunk at a time, so building holds no second copy of ``vectors``. An IVF plan
+    trains its centroids on a sample, unless ``centroids`` (those of an earlier build, one row per list) are given;
+    then ``lists`` may give each row's list where it is known already (-1 elsewhere), so only the other rows are
+    assigned to their nearest centroid.
     """
     count, dimension = np.shape(vectors)[0], np.shape(vectors)[-1]
     index = _empty_index(dimension, plan)
     ivf = _ivf(index)
-    if ivf is not None:
-        sample = min(count, TRAINING_POINTS_PER_LIST * ivf.nlist)
-        rows = np.sort(np.random.default_rng(seed).choice(count, sample, replace=False))
-        index.train(normalized(vectors[rows]))
+    if ivf is not None and centroids is not None:
+        if np.shape(centroids) != (ivf.nlist, dimension):
+            raise ValueError(f"{np.shape(centroids)} centroids for {ivf.nlist} lists of {dimension} dimensions")
+        ivf.quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+        ivf.is_trained = True
+    elif ivf is not None:
+        index.train(normalized(vectors[training_rows(count, ivf.nlist, seed)]))
     for start in range(0, count, ADD_CHUNK):
-        index.add(normalized(vectors[start : start + ADD_CHUNK]))
+        chunk = normalized(vectors[start : start + ADD_CHUNK])
+        if ivf is None or lists is None:
+            index.add(chunk)
+            continue
+        assigned = np.array(lists[start : start + len(chunk)], dtype=np.int64)
+        unknown = assigned < 0
+        if unknown.any():
+            assigned[unknown] = ivf.quantizer.search(chunk[unknown], 1)[1][:, 0]
+        ivf.add_core(len(chunk), faiss.swig_ptr(chunk), None, faiss.swig_ptr(assigned))
     if ivf is not None:
         ivf.make_direct_map()  # row id -> list position, so that reconstruct works
     apply_search_params(index, plan.search_params)
     return index
+
+
+def training_rows(count: int, lists: int, seed: int = 0) -> np.ndarray:
+    """The rows k-means trains ``lists`` centroids on: ``TRAINING_POINTS_PER_LIST`` a list, sorted, seeded."""
+    sample = min(count, TRAINING_POINTS_PER_LIST * lists)
+    return np.sort(np.random.default_rng(seed).choice(count, sample, replace=False))
+
+
+def ivf_centroids(index: faiss.Index) -> np.ndarray:
+    """An IVF index's centroids, one row per list."""
+    ivf = _ivf(index)
+    if ivf is None:
+        raise ValueError("Not an IVF index")
+    return ivf.quantizer.reconstruct_n(0, ivf.nlist)
+
+
+def list_numbers(index: faiss.Index) -> np.ndarray:
+    """The list each id of an IVF index (built here, with its direct map) is stored in."""
+    ivf = _ivf(index)
+    if ivf is None:
+        raise ValueError("Not an IVF index")
+    lookups = faiss.vector_to_array(ivf.direct_map.array)  # (list << 32) | offset, per id
+    if len(lookups) != ivf.ntotal:
+        raise ValueError("The IVF index has no direct map")
+    return (lookups >> 32).astype(np.int64)
+
+
+def centroid_fit(centroids: np.ndarray, vectors: np.ndarray) -> float:
+    """The mean squared distance from each (normalized) vector to its nearest centroid: how well the centroids fit
+    them, lower is better (for unit vectors, 2 - 2 x the best inner product)."""
+    if len(vectors) == 0:
+        return 0.0
+    search = faiss.IndexFlatIP(int(np.shape(centroids)[1]))
+    search.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    best = search.search(normalized(vectors), 1)[0][:, 0]
+    return float(np.mean(2.0 - 2.0 * best))
 
 
 def apply_search_params(index: faiss.Index, params: str) -> None:
@@ -169,6 +233,46 @@ def stored_vectors(index: faiss.Index) -> np.ndarray | None:
     return view
 
 
+def stored_blocks(index: faiss.Index) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+    """Every stored vector without copying: ``(ids, rows)`` blocks of read-only views into the index's own storage
+    (memory-mapped pages included); ``ids`` is None for a flat index's single block (row i = id i), else each IVF
+    list's ids. Any other index is reconstructed a chunk at a time."""
+    view = stored_vectors(index)
+    if view is not None:
+        yield None, view
+        return
+    ivf = _ivf(index)
+    if ivf is None or not isinstance(ivf, faiss.IndexIVFFlat):
+        for start in range(0, index.ntotal, SCAN_CHUNK):
+            count = min(SCAN_CHUNK, index.ntotal - start)
+            yield np.arange(start, start + count), index.reconstruct_n(start, count)
+        return
+    lists = ivf.invlists
+    for number in range(ivf.nlist):
+        size = lists.list_size(number)
+        if size == 0:
+            continue
+        codes = faiss.rev_swig_ptr(lists.get_codes(number), size * ivf.code_size)
+        rows = codes.view(np.float32).reshape(size, ivf.d)
+        ids = faiss.rev_swig_ptr(lists.get_ids(number), size)
+        rows.setflags(write=False)
+        ids.setflags(write=False)
+        yield ids, rows
+
+
+def cosine_to_all(index: faiss.Index, vector: np.ndarray) -> np.ndarray:
+    """The cosine between ``vector`` (normalized here) and every stored vector, row i = id i, read in place
+    (``stored_blocks``): at a million songs no 3 GB copy of the vectors is made."""
+    query = normalized(vector)[0]
+    scores = np.zeros(index.ntotal, dtype=np.float32)
+    for ids, rows in stored_blocks(index):
+        if ids is None:
+            scores[: len(rows)] = rows @ query
+        else:
+            scores[ids] = rows @ query
+    return scores
+
+
 def usable_rows(vectors: np.ndarray) -> np.ndarray:
     """A boolean mask of the rows that are finite and of unit length, as every stored vector must be."""
     rows = np.asarray(vectors, dtype=np.float32)
@@ -180,16 +284,19 @@ def usable_rows(vectors: np.ndarray) -> np.ndarray:
 def first_unusable_row(index: faiss.Index) -> int | None:
     """The id of the first stored vector that is not finite or not unit length, or None when all are usable.
 
-    A flat index is scanned in place; other kinds a chunk of reconstructed rows at a time.
+    Read in place (``stored_blocks``): a flat index's rows, an IVF index's lists.
     """
-    view = stored_vectors(index)
-    for start in range(0, index.ntotal, SCAN_CHUNK):
-        count = min(SCAN_CHUNK, index.ntotal - start)
-        rows = view[start : start + count] if view is not None else index.reconstruct_n(start, count)
-        bad = np.flatnonzero(~usable_rows(rows))
-        if len(bad):
-            return start + int(bad[0])
-    return None
+    first = None
+    for ids, rows in stored_blocks(index):
+        for start in range(0, len(rows), SCAN_CHUNK):
+            bad = np.flatnonzero(~usable_rows(rows[start : start + SCAN_CHUNK]))
+            if len(bad):
+                found = start + bad if ids is None else ids[start + bad]
+                first = int(found.min()) if first is None else min(first, int(found.min()))
+                if ids is None:
+                    return first
+                break
+    return first
 
 
 def _empty_index(dimension: int, plan: IndexPlan) -> faiss.Index:

@@ -134,6 +134,10 @@ class VectorStore(Protocol):
         """Every stored vector, row i = song i."""
         ...
 
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """The cosine between ``vector`` and every song's stored vector, row i = song i."""
+        ...
+
 
 class StoreTarget(Protocol):
     """Where a build writes an index: the folder (``index_store.FaissFolder``) or a Milvus collection

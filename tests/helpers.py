@@ -69,14 +69,17 @@ def hostile_catalogue(tmp_path: Path, name: str = "hostile.csv") -> Path:
 
 
 def test_settings(tmp_path: Path, catalogue: Path, **changes: object) -> Settings:
-    """Settings whose index lives under ``tmp_path``; the model cache stays shared (assembled once)."""
+    """Settings whose index lives under ``tmp_path``; the model cache stays shared (assembled once). The shipped
+    index is not used unless asked for (``shipped_index_dir=SHIPPED_INDEX_DIR``): the bundled catalogue is built by
+    the encoder under test, as it always was."""
+    values: dict[str, object] = {"shipped_index_dir": None, **changes}
     return Settings(
         catalogue_path=catalogue,
         index_root=tmp_path / "indexes",
         data_dir=tmp_path / "data",
         prompts_dir=PROJECT_ROOT / "prompts",
         show_progress=False,
-        **changes,
+        **values,
     )  # type: ignore[arg-type]
 
 

@@ -15,6 +15,7 @@ PARAMETERS = {
     "/search": (
         "query", "k", "year_min", "year_max", "genres", "exclude_genres", "artists", "exclude_artists", "relax",
     ),
+    "/playlist": ("query", "minutes", "order", "clean", "all_versions", "k"),
     "/more_like_this": ("title", "k", "genres", "year_min", "year_max", "diverse"),
     "/preset": ("preset", "k", "genres", "year_min", "year_max", "diverse"),
     "/browse": ("query", "genres", "year_min", "year_max", "k", "diverse"),

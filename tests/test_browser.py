@@ -379,3 +379,28 @@ def test_the_page_works_on_a_phone_and_a_desktop(sized_page, refused):
     assert not page.get_by_role("button", name="Download M3U playlist").is_visible()
     assert page.get_by_role("button", name="Download CSV").is_visible()
     assert refused == [], f"the page tried to reach outside the app: {refused}"
+
+
+def test_an_upload_shows_progress_and_the_same_file_again_answers_at_once(browser, served, bundled_engine, tmp_path):
+    from bench.synthetic import write_synthetic_catalogue
+
+    upload = write_synthetic_catalogue(tmp_path / "progress.csv", 160, seed=1515)  # five batches to embed
+    pages = []
+    for _ in range(2):  # two people: two contexts, two Gradio sessions
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
+        page = context.new_page()
+        page.goto(served)
+        pages.append((context, page))
+    first, second = pages[0][1], pages[1][1]
+    first.locator("#catalogue input[type=file]").set_input_files(str(upload))
+    first.get_by_text(re.compile(r"Embedding your catalogue: (estimating the time left|about .+ left)")).first.wait_for(
+        timeout=REPLY_WAIT_MS
+    )
+    first.locator("#chat .bot", has_text="Now searching").first.wait_for(timeout=REPLY_WAIT_MS)
+    calls = bundled_engine.encoder.model_calls
+    second.locator("#catalogue input[type=file]").set_input_files(str(upload))
+    second.locator("#chat .bot", has_text="Now searching").first.wait_for(timeout=REPLY_WAIT_MS)
+    assert bundled_engine.encoder.model_calls == calls  # the cached index: nothing embedded
+    assert "160 songs" in second.locator("#chat .bot").first.inner_text()
+    for context, _ in pages:
+        context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import pytest
@@ -128,11 +129,15 @@ def test_three_turn_refinement_keeps_every_condition(bundled_engine):
     assert "Changed the last request" in replies[-1]
 
 
-def test_calmer_replaces_high_energy(bundled_engine):
+def test_calmer_replaces_high_energy_with_a_step_down(bundled_engine):
+    energy = dict(zip(bundled_engine.songs["song_id"], bundled_engine.catalogue.raw["energy"], strict=True))
+    _, before = _talk(bundled_engine, "upbeat workout songs")
     replies, state = _talk(bundled_engine, "upbeat workout songs", "calmer")
-    assert _energy_words(bundled_engine, state) <= CALM
+    median = statistics.median(energy[r.song_id] for r in before.last_page)
+    assert all(energy[r.song_id] < median for r in state.last_page)  # every song calmer than the last answer's middle
     assert "dropped high energy" in replies[-1]
-    assert "low energy" in replies[-1]
+    assert "energy: median" in replies[-1]
+    assert "workout" in state.intent.describe()  # still workout songs, only calmer: a step, not lullabies
 
 
 def test_more_upbeat_after_sad_songs(bundled_engine):
@@ -157,7 +162,7 @@ def test_older_ones_go_below_the_median_year(bundled_engine):
     assert all(r.year < middle for r in after.last_page if r.year), reply
     reply, newer = respond("newer ones", after, bundled_engine, 8)
     assert newer.last_page
-    median_shown = sorted(r.year for r in after.last_page)[len(after.last_page) // 2]
+    median_shown = statistics.median(r.year for r in after.last_page)  # 2011.5: newer is 2012 on
     assert all(r.year > median_shown for r in newer.last_page), reply
 
 

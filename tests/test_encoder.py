@@ -1,4 +1,4 @@
-"""The fast encoder against the plain one, the cached ONNX export, and which index each may open."""
+"""The fast encoder against the plain one, the cached ONNX exports (fp32 and int8), and which index each may open."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ import os
 import numpy as np
 import pytest
 
+from index_builder.build import describe_catalogue
+from index_builder.cpu_features import detect_cpu
 from index_builder.embedding import Encoder
-from index_builder.encoder_backends import native_bf16_supported
 from index_builder.errors import ConfigError, IndexMismatch
 from index_builder.model_store import ModelLocation
-from index_builder.onnx_export import EXPORT_RECORD, ONNX_FILE, _record_for, _verified_export, onnx_export_folder
+from index_builder.onnx_export import (
+    EXPORT_RECORD,
+    INT8_RECIPE,
+    ONNX_FILE,
+    _record_for,
+    _verified_export,
+    int8_export_folder,
+    onnx_export_folder,
+)
 from index_builder.settings import Settings
 from tests.helpers import spotify_catalogue, test_settings
 
@@ -23,19 +32,30 @@ DESCRIPTIONS = [
 ]
 
 
+MIN_COSINE = {"fp32": 0.9999, "bf16": 0.997, "int8": 0.97}
+"""How close each precision's vectors stay to plain fp32 (int8 measures 0.98-0.99 on song descriptions)."""
+
+
+@pytest.fixture(scope="module")
+def int8_encoder(model_location):
+    """The fast encoder's int8 path whatever the CPU, queries in int8 too (the graph is quantized once into the
+    shared model cache)."""
+    return Encoder(model_location, "fast", precision="int8", query_precision="int8")
+
+
 def test_fast_queries_match_the_plain_model(encoder):
     assert encoder.kind == "fast"
     plain = encoder.plain.embed(QUERIES, 8)
     fast = np.stack([encoder.encode_query(text) for text in QUERIES])
     assert fast.dtype == np.float32 and np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-5)
-    assert np.min(np.sum(plain * fast, axis=1)) > 0.9999
+    assert np.min(np.sum(plain * fast, axis=1)) > MIN_COSINE[encoder.query_precision]
 
 
 def test_fast_documents_stay_close_to_the_plain_model(encoder):
-    assert encoder.document_precision == ("bf16" if native_bf16_supported() else "fp32")
+    assert encoder.document_precision == ("bf16" if detect_cpu().native_bf16 else "int8")
     fast = encoder.encode_documents(DESCRIPTIONS, show_progress=False)
     plain = encoder.plain.embed(DESCRIPTIONS, 8)
-    assert np.min(np.sum(plain * fast, axis=1)) > 0.997
+    assert np.min(np.sum(plain * fast, axis=1)) > MIN_COSINE[encoder.document_precision]
     # and they still tell the two songs apart the way the plain vectors do
     happy = encoder.encode_query("happy upbeat songs")
     assert (fast @ happy).argmax() == (plain @ happy).argmax() == 0
@@ -49,33 +69,56 @@ def test_a_repeated_query_costs_no_model_call(encoder):
     assert not again.flags.writeable  # callers cannot corrupt the cached vector
 
 
-def test_encoder_names_its_precision_for_the_manifest(model_location):
+def test_int8_vectors_stay_close_to_fp32_on_catalogue_descriptions(int8_encoder):
+    texts = list(describe_catalogue(Settings()).songs["description"])[::40]  # 15 real song descriptions
+    int8 = int8_encoder.encode_documents(texts, show_progress=False)
+    plain = int8_encoder.plain.embed(texts, 16)
+    cosines = np.sum(int8 * plain, axis=1)
+    assert cosines.min() > MIN_COSINE["int8"] and cosines.mean() > 0.98
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1, atol=1e-5)
+    queries = int8_encoder.encode_queries(QUERIES)  # queries go through the same int8 graph
+    assert np.min(np.sum(queries * int8_encoder.plain.embed(QUERIES, 8), axis=1)) > MIN_COSINE["int8"]
+    record = json.loads((int8_export_folder(int8_encoder.export_dir) / EXPORT_RECORD).read_text())
+    fp32 = json.loads((onnx_export_folder(int8_encoder.export_dir) / EXPORT_RECORD).read_text())
+    assert record["recipe"] == INT8_RECIPE and record["source_onnx_sha256"] == fp32["sha256"]
+
+
+def test_encoder_names_its_vector_family_for_the_manifest(model_location):
     plain = Encoder(model_location, "plain")
     assert plain.model_name == model_location.name and plain.vector_identity.endswith(":fp32")
-    fast = Encoder(model_location, "fast")
-    if fast.document_precision == "bf16":
-        assert fast.model_name == f"{model_location.name} (bf16 documents)"
-        assert fast.vector_identity != plain.vector_identity
+    bf16 = Encoder(model_location, "fast", precision="bf16")
+    int8 = Encoder(model_location, "fast", precision="int8", query_precision="int8")
+    fast_fp32 = Encoder(model_location, "fast", precision="fp32")
+    assert bf16.model_name == int8.model_name == f"{model_location.name} (bf16/int8 documents)"
+    assert bf16.vector_identity == int8.vector_identity != plain.vector_identity
+    assert (fast_fp32.model_name, fast_fp32.vector_identity) == (plain.model_name, plain.vector_identity)
+    assert len({e.query_identity for e in (plain, bf16, int8)}) == 3  # cached phrase vectors never cross paths
+    manifest = {"model_sha256": model_location.weights_sha256, "model_name": bf16.model_name}
+    assert int8.matches_manifest(manifest) and not plain.matches_manifest(manifest)
 
 
 def test_unknown_encoder_is_a_clear_error(model_location):
     with pytest.raises(ConfigError, match="Unknown encoder 'turbo'"):
         Encoder(model_location, "turbo")
     assert Settings.from_env({"MOODRING_ENCODER": "plain"}).encoder == "plain"
+    assert Settings.from_env({"MOODRING_ENCODER_PRECISION": "int8"}).encoder_precision == "int8"
 
 
-def test_engine_refuses_an_index_embedded_by_another_encoder(tmp_path, encoder, model_location):
+def test_an_index_is_searched_by_any_path_of_its_family(tmp_path, int8_encoder, model_location):
     from assistant.engine import SearchEngine
     from index_builder.build import open_index
 
-    if encoder.document_precision == "fp32":
-        pytest.skip("without native bf16 both encoders embed documents the same way")
     settings = test_settings(tmp_path, spotify_catalogue(tmp_path))
-    index = open_index(settings, encoder)
+    index = open_index(settings, int8_encoder)
+    assert index.manifest["document_precision"] == "int8"
+    bf16 = Encoder(model_location, "fast", precision="bf16")  # as on a CPU with native bf16: no rebuild
+    same = open_index(settings, bf16, rebuild=False)
+    assert same.manifest["embedded"] == index.manifest["embedded"]
+    assert SearchEngine(same, bf16, settings).search("happy songs", 3).results
     plain = Encoder(model_location, "plain")
-    with pytest.raises(IndexMismatch, match="bf16 documents"):
+    with pytest.raises(IndexMismatch, match="bf16/int8 documents"):
         SearchEngine(index, plain, settings)
-    rebuilt = open_index(settings, plain)  # the manifest names the encoder, so the plain one rebuilds
+    rebuilt = open_index(settings, plain)  # plain, the fp32 reference, rebuilds and reuses nothing
     assert rebuilt.manifest["model_name"] == plain.model_name and rebuilt.manifest["reused"] == 0
 
 

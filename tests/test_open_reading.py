@@ -22,10 +22,20 @@ def test_words_that_mean_no_mood_add_nothing(bundled_engine):
         assert bundled_engine.understand(text).concepts == [], text
 
 
-def test_a_reading_never_contradicts_what_the_request_says(bundled_engine):
+def test_a_reading_gives_way_to_what_the_request_says(bundled_engine):
     intent = bundled_engine.understand("calm songs, mopping the kitchen")  # mopping reads as chores: high energy
     names = [c.name for c in intent.concepts]
-    assert names[0] == "low_energy" and "chores" not in names
+    assert names[0] == "low_energy"
+    energy = [set(c.wants["energy"]) for c in intent.concepts if "energy" in c.wants]
+    assert energy and all(words & {"low energy", "moderate energy"} for words in energy)  # calm decides energy
+
+
+def test_the_more_direct_word_decides_a_feature(bundled_engine):
+    lazy = bundled_engine.understand("folding laundry on a lazy afternoon")  # laundry: lively housework
+    assert all(c.wants["energy"] & {"low energy", "moderate energy"} for c in lazy.concepts if "energy" in c.wants)
+    assert "chores" in [c.name for c in lazy.concepts]  # still happy housework, only not loud
+    party = bundled_engine.understand("a party at midnight")  # midnight (a setting) gives way to the party
+    assert {"high energy", "very high energy"} & set().union(*(c.wants.get("energy", set()) for c in party.concepts))
 
 
 def test_a_new_request_with_uncovered_words_costs_one_model_call(bundled_engine):

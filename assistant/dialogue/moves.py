@@ -14,7 +14,6 @@ from assistant.conditions import request_constraints
 from assistant.dialogue.refining import without_phrases
 from assistant.dialogue.state import DialogueState
 from assistant.formatting import format_value
-from assistant.ranking import word_direction
 from assistant.relative import (
     WORDS_FILE,
     Ask,
@@ -29,7 +28,7 @@ from assistant.relative import (
 )
 from assistant.results import SearchResult
 from assistant.understanding import QueryIntent, describe_range, semantic_text
-from assistant.vocabulary import tokens
+from assistant.vocabulary import Concept, tokens, word_direction
 
 
 @dataclass
@@ -50,6 +49,25 @@ class MovePlan:
 def relative_words(catalogue: CatalogueView) -> RelativeWords:
     """The relative-words file of the catalogue's prompts folder."""
     return load_relative_words(catalogue.settings.prompts_dir / WORDS_FILE)
+
+
+def without_asked(change: QueryIntent, asks: Sequence[Ask]) -> QueryIntent:
+    """The follow-up's reading without the wishes its relative asks were read from: "calmer" moves the energy a
+    step past the last answer, it does not also ask for the calmest songs there are."""
+    asked = [tokens(ask.phrase) for ask in asks]
+
+    def from_an_ask(concept: Concept) -> bool:
+        return any(_within(tokens(phrase), words) for phrase in concept.phrases for words in asked)
+
+    return dataclasses.replace(
+        change,
+        concepts=[c for c in change.concepts if not from_an_ask(c)],
+        excluded_concepts=[c for c in change.excluded_concepts if not from_an_ask(c)],
+    )
+
+
+def _within(phrase: list[str], words: list[str]) -> bool:
+    return bool(phrase) and any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
 
 
 def plan_moves(
@@ -104,8 +122,11 @@ def plan_moves(
         concepts = [c for c in concepts if c.name not in replaced]
         pulling_back = [c for c in concepts if _direction(c.wants, ask.feature, catalogue) == -ask.sign]
         pushing_on = [c for c in excluded if _direction(c.wants, ask.feature, catalogue) == ask.sign]
+        # a wish that pulls the other way gives up that feature and keeps the rest ("party" stays danceable)
+        concepts = [c.without([ask.feature]) if c in pulling_back and len(c.wants) > 1 else c for c in concepts]
         concepts = [c for c in concepts if c not in pulling_back]
         excluded = [c for c in excluded if c not in pushing_on]
+        pulling_back = [c for c in pulling_back if len(c.wants) == 1]
         plan.dropped += [c.label for c in pulling_back] + [f"not {c.label}" for c in pushing_on]
         if ask.feature in intent.ranges:
             ranges = dict(intent.ranges)
@@ -145,8 +166,9 @@ def plan_moves(
                 f"smaller: {move.label}."
             )
         moves.append(move)
-        # "a bit" asks for a small move: its wish names the move but does not lean the ranking to the far end.
-        lean = lean_concept(move, catalogue.bucket_words.get(ask.feature, ()) if ask.degree != "small" else (), edges)
+        # A move is a step: its wish names it, and only "much calmer" also leans the ranking to the far end; the
+        # songs past the step are otherwise ranked by the rest of the request ("calmer" heartbreak, not lullabies).
+        lean = lean_concept(move, catalogue.bucket_words.get(ask.feature, ()) if ask.degree == "large" else (), edges)
         intent = dataclasses.replace(intent, concepts=[*intent.concepts, lean])
         plan.shifts.append((ask.feature, before))
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)

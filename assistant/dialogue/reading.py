@@ -105,9 +105,16 @@ def is_refinement(text: str, change: QueryIntent, lists: WordLists | None = None
 
 
 def is_empty(intent: QueryIntent, lists: WordLists) -> bool:
-    """Nothing to act on: no wish, condition, count or content word."""
+    """Nothing to act on: no wish, condition, count, playlist shape or content word."""
     content = [w for w in tokens(intent.content_text) if w not in lists.follow_up_filler]
-    return not (intent.has_constraints or intent.concepts or intent.similar_artists or intent.count or content)
+    return not (
+        intent.has_constraints
+        or intent.concepts
+        or intent.similar_artists
+        or intent.count
+        or intent.shapes_playlist
+        or content
+    )
 
 
 def normalized(message: str) -> str:

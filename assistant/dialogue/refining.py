@@ -53,6 +53,10 @@ def refine(
         ranges={**base.ranges, **change.ranges},
         count=change.count if change.count is not None else base.count,
         corrections=list(change.corrections),
+        length_s=change.length_s if change.length_s is not None else base.length_s,
+        order=change.order or base.order,
+        clean=base.clean or change.clean,
+        all_versions=base.all_versions or change.all_versions,
     )
     merged.semantic_text = semantic_text(merged.content_text, merged.concepts)
     return merged, [c.label for c in dropped] + dropped_names

@@ -18,7 +18,7 @@ from assistant.dialogue.feedback import (
     repeat_last,
     show_again,
 )
-from assistant.dialogue.moves import moves_mask, plan_moves, relative_words, shift_notes
+from assistant.dialogue.moves import moves_mask, plan_moves, relative_words, shift_notes, without_asked
 from assistant.dialogue.reading import (
     THE_LIST,
     TITLE_SPLIT,
@@ -97,7 +97,7 @@ def _request(
         return _new_request(text, state, engine, k, notes)
     older, newer, without_years = years_relative(text)
     asks = relative_words(engine.catalogue).read(without_years)
-    change = engine.understand(without_years if (older or newer) else text)
+    change = without_asked(engine.understand(without_years if (older or newer) else text), asks)
     if not (older or newer or asks or is_refinement(text, change, lists)):
         return _new_request(text, state, engine, k, notes)
     notes = list(notes or [])

@@ -26,9 +26,10 @@ def more_like_this(
 ) -> SearchResponse:
     """Songs most like the one ``title`` names (fuzzy matched; SongNotFound says "did you mean").
 
-    Score = ``audio_weight`` x cosine over standardized audio features + the rest x description-embedding cosine;
-    ``audio_weight`` defaults to ``settings.similar_audio_weight`` (0.5). The song itself is never returned, and
-    with ``diverse`` (default) no artist takes more than two places while others can.
+        Score = ``audio_weight`` x cosine over standardized audio features + the rest x description-embedding cosine;
+        ``audio_weight`` defaults to ``settings.similar_audio_weight`` (0.5). The song itself (or another version of it:
+    a remix, a live or a feat. version) is never returned, and
+        with ``diverse`` (default) no artist takes more than two places while others can.
     """
     space = engine.catalogue
     match = space.title_index.find(title)
@@ -40,14 +41,17 @@ def more_like_this(
     audio_target = space.audio[seed] if space.has_audio[seed] else None
     if audio_target is None:
         notes.append(f"'{space.titles[seed]}' has no audio features; matched on its description only.")
-    scores = space.hybrid_similarity(audio_target, space.vectors[seed], weight)
+    scores = space.hybrid_similarity(audio_target, space.song_vectors([seed])[0], weight)
     filters = filters or Filters()
     allowed = filters.mask(space)
     allowed[seed] = False
     rows = np.flatnonzero(allowed)
     if len(rows) == 0:
         raise QueryError(f"No other song in the catalogue is {filters.describe()}.")
-    order = engine.pick(scores[rows], rows, engine.result_count(k), diverse)
+    count = engine.result_count(k)
+    order = engine.pick(scores[rows], rows, count + 1, diverse)  # one version of each song: one may be the seed's
+    seed_key = space.version_keys(np.array([seed]))[0]
+    order = order[space.version_keys(rows[order]) != seed_key][:count]
     results = []
     for rank, position in enumerate(order, 1):
         row = int(rows[position])

@@ -192,7 +192,7 @@ def recommend_for_taste(
     space = engine.catalogue
     with_audio = [r for r in profile.rows if space.has_audio[r]]
     audio_target = space.audio[with_audio].mean(axis=0) if with_audio else None
-    text_target = space.vectors[profile.rows].mean(axis=0)
+    text_target = space.song_vectors(profile.rows).mean(axis=0)
     scores = space.hybrid_similarity(audio_target, text_target, engine.settings.similar_audio_weight)
     filters = filters or Filters()
     allowed = filters.mask(space)
