@@ -27,8 +27,9 @@ from index_builder.settings import BUNDLED_CATALOGUE, PROJECT_ROOT
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
 START, END = "<!-- listener:start -->", "<!-- listener:end -->"
 """The markers around the listener's section of RESULTS.md (``python -m evaluation`` keeps it)."""
-REQUESTS = ("songs for the weekend", "songs to play in the car", "music for a friday night", "pop songs")
-"""The listener's requests, one conversation each: none says anything about the hidden taste."""
+REQUESTS = ("songs for the weekend", "songs to play in the car", "pop songs")
+"""The listener's requests, one conversation each: none says anything about the hidden taste, and each starts well
+below it (requests with audio wishes of their own, "dance songs", keep them against the feedback, as they should)."""
 TURNS = 10
 LIKES_PER_TURN = 2
 DISLIKES_PER_TURN = 2

@@ -202,8 +202,9 @@ class Settings:
     feedback_audio_weight: float = 0.6
     """Feedback: added to a candidate's score, scaled by the cosine between its standardized audio features and the
     feedback's audio target (liked songs' mean minus the disliked songs' at the two weights above). Chosen with the
-    simulated listener (``python -m evaluation.listener``): P@10 after ten turns, four requests, 0.9 / 0.6 / 0.2 /
-    0.4 at 0.3, 0.8 / 0.8 / 0.7 / 0.7 at 0.6, 0.8 / 1.0 / 0.8 / 0.7 at 1.0 (which swings more on the way)."""
+    simulated listener (``python -m evaluation.listener``, before issue 18's merge): P@10 after ten turns on four
+    requests 0.9 / 0.6 / 0.2 / 0.4 at 0.3, 0.8 / 0.8 / 0.7 / 0.7 at 0.6, 0.8 / 1.0 / 0.8 / 0.7 at 1.0 (which swings
+    more on the way)."""
 
     feedback_explain_similarity: float = 0.5
     """Feedback: an explanation says "because you liked <title>" when the song's similarity to that liked song (half
