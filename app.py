@@ -13,6 +13,7 @@ import index_builder  # noqa: F401  first of all: it sets the process environmen
 # isort: on
 
 import argparse
+import dataclasses
 import sys
 import threading
 import time
@@ -47,6 +48,9 @@ from assistant.engine import SearchEngine
 from assistant.escaping import escape_markdown
 from assistant.export_folders import discard_upload
 from assistant.login_throttle import LoginThrottle
+from assistant.profile_store import ProfileStore
+from assistant.profile_ui import add_profile_tab, add_rating_row
+from assistant.profiles import owner_key, session_id_of
 from assistant.upload_progress import EmbeddingProgress
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
@@ -98,18 +102,20 @@ UPLOAD_SLACK_BYTES = 1024 * 1024
 def create_app(engine: SearchEngine) -> gr.Blocks:
     """The chat page and its API over one loaded engine (its model is shared with uploaded catalogues)."""
     settings = engine.settings
+    profiles = ProfileStore(settings.profile_db_path, settings.profile_max_entries)
 
     def add_message(message: str, history: list[dict]) -> tuple[str, list[dict], str]:
         return "", [*history, {"role": "user", "content": message}], message
 
     def reply(message: str, history: list[dict], k: float, session: ChatSession) -> tuple[list[dict], ChatSession]:
-        answer, session = chat(message, history[:-1], session, engine, int(k))
+        answer, session = chat(message, history[:-1], session, engine, int(k), profiles)
         return [*history, {"role": "assistant", "content": answer}], session
 
     def start_over(session: ChatSession) -> tuple[list[dict], ChatSession]:
         return [], ChatSession(
-            engine=session.engine, catalogue_name=session.catalogue_name, workspace=session.workspace
-        )
+            engine=session.engine, catalogue_name=session.catalogue_name, workspace=session.workspace,
+            owner=session.owner,
+        )  # fmt: skip
 
     def upload(
         path: str | None,
@@ -125,14 +131,18 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
             history = [*history, {"role": "assistant", "content": message}]
         return history, session, catalogue_status(session, engine)
 
-    def api_chat(message: str, history: list | None, k: float | None, session: ChatSession) -> tuple[str, ChatSession]:
+    def api_chat(
+        message: str, history: list | None, k: float | None, session: ChatSession, request: gr.Request
+    ) -> tuple[str, ChatSession]:
         try:
             text = text_argument(message, "message", default="")
             turns = history_argument(history)
             count = count_argument(k)
         except QueryError as error:
             return escape_markdown(error), session
-        return chat(text, turns, session, engine, count or None)
+        if session.owner is None or request.username:
+            session = dataclasses.replace(session, owner=owner_key(request.username, session_id_of(session)))
+        return chat(text, turns, session, engine, count or None, profiles)
 
     def search(
         query: str,
@@ -201,6 +211,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
                     submit_btn="Send",
                     elem_id="message",
                 )
+                rating = add_rating_row()
                 examples = gr.Examples(
                     EXAMPLES, inputs=[textbox], label="Try one", api_visibility="private", elem_id="examples"
                 )
@@ -213,6 +224,7 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
                 )
                 gr.Markdown(UPLOAD_HELP)
         discover = add_discovery_tabs(engine, session)
+        refresh_rating = add_profile_tab(app, engine, profiles, session, chatbot, rating, discover)
         with gr.Column(visible=False):  # the /chat endpoint's own inputs and output
             api_message = gr.Textbox(label="message")
             api_history = gr.JSON(label="history", value=[])
@@ -224,8 +236,12 @@ def create_app(engine: SearchEngine) -> gr.Blocks:
         for trigger in (textbox.submit, examples.load_input_event.then):
             trigger(
                 add_message, [textbox, chatbot], [textbox, chatbot, pending], queue=False, api_visibility="private"
-            ).then(reply, [pending, chatbot, k, session], [chatbot, session], **queued_search)
-        restart.click(start_over, [session], [chatbot, session], queue=False, api_visibility="private")
+            ).then(reply, [pending, chatbot, k, session], [chatbot, session], **queued_search).then(
+                refresh_rating, [session], [rating.group, rating.song], queue=False, api_visibility="private"
+            )
+        restart.click(start_over, [session], [chatbot, session], queue=False, api_visibility="private").then(
+            refresh_rating, [session], [rating.group, rating.song], queue=False, api_visibility="private"
+        )
         for event in (catalogue.upload, catalogue.clear):
             event(
                 upload, [catalogue, chatbot, session], [chatbot, session, status], api_visibility="private",

@@ -12,6 +12,8 @@ from assistant.discovery.continuation import continue_playlist
 from assistant.engine import SearchEngine
 from assistant.formatting import response_as_text
 from assistant.listening.for_you import MODES, for_you, import_history
+from assistant.profile_store import ProfileStore
+from assistant.profiles import owner_key, saved_feedback
 from assistant.results import SearchResponse
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 
@@ -42,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=None, help="how many songs (default 10)")
     parser.add_argument("--json", action="store_true", help="print a JSON list of result objects")
     parser.add_argument("--timing", action="store_true", help="print start-up and query times to stderr")
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="steer the answer by a saved listener profile: a login NAME (as with app.py --auth), or browser:ID",
+    )
     add_settings_arguments(parser)
     args = parser.parse_args(argv)
     settings = settings_from_args(args)
@@ -59,11 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.query.strip():
         parser.error("give a QUERY, --history FILE or --continue-playlist SONGS")
-    response = engine.search(args.query, args.k)
+    feedback = None
+    if args.profile:
+        owner = args.profile if args.profile.startswith("browser:") else owner_key(args.profile, None)
+        store = ProfileStore(settings.profile_db_path, settings.profile_max_entries)
+        feedback = saved_feedback(store.profile(owner), settings.personal_blend_min_likes)
+    response = engine.search(args.query, args.k, feedback)
     answered = time.perf_counter()
     if args.timing:
         engine.encoder.clear_query_cache()  # time the query again with the model warm but no cached embedding
-        engine.search(args.query, args.k)
+        engine.search(args.query, args.k, feedback)
         warm = time.perf_counter() - answered
         startup = f"start-up (model + index) {ready - started:.2f} s"
         _say(f"{startup}; first query {answered - ready:.3f} s; warm query {warm:.3f} s")

@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.dialogue import DialogueState, refine, respond
+from assistant.dialogue.feedback import VERDICTS, Found, find_artist, find_song, give_feedback
+from assistant.dialogue.reading import reference_number
 from assistant.engine import SearchEngine, validate_query
 from assistant.escaping import escape_markdown
+from assistant.profile_store import ProfileStore
+from assistant.profiles import save_turn, with_profile
 from assistant.titles import known_name
 from assistant.understanding import QueryIntent
 from index_builder.build import build_index, current_key, load_checked_folder
@@ -57,6 +61,8 @@ class ChatSession:
     catalogue_name: str | None = None
     workspace: Path | None = None
     """The temporary folder holding the uploaded catalogue and its index, removed with the session."""
+    owner: str | None = None
+    """Whose saved profile this conversation reads and writes (``assistant/profiles.py``); None: no saved profile."""
 
 
 def chat(
@@ -65,8 +71,12 @@ def chat(
     session: ChatSession,
     default_engine: SearchEngine,
     k: int | None = None,
+    profiles: ProfileStore | None = None,
 ) -> tuple[str, ChatSession]:
     """The reply to ``message`` and the session after it.
+
+    With ``profiles`` and a session ``owner``, the owner's saved profile steers the answer (``with_profile``), and
+    what the turn said about songs, and the songs it showed, are saved before the reply is returned.
 
     ``history`` is the conversation so far (Gradio messages or ``[user, bot]`` pairs); None continues the
     session's own conversation. When the history's user messages are not the ones the session answered (the chat
@@ -86,8 +96,49 @@ def chat(
                 f"with a request is replayed from at most {engine.settings.max_history_turns} messages and "
                 f"{engine.settings.max_history_chars:,} characters._\n\n"
             )
+    saving = profiles is not None and session.owner is not None and engine is default_engine
+    if saving:
+        dialogue = with_profile(dialogue, profiles, session.owner, engine.settings.personal_blend_min_likes)
+    before = dialogue
     reply, dialogue = respond(message, dialogue, engine, k)
+    if saving:
+        save_turn(profiles, session.owner, before, dialogue, engine.catalogue)
     return note + reply, dataclasses.replace(session, dialogue=dialogue, turns=(*turns, str(message)))
+
+
+def rate_song(
+    verdict: str,
+    target: str,
+    session: ChatSession,
+    default_engine: SearchEngine,
+    profiles: ProfileStore | None = None,
+) -> tuple[str, ChatSession, bool]:
+    """Feedback from a click or the ``/feedback`` endpoint: ``verdict`` (like, dislike, block, unblock) on ``target``
+    (a number in the last answer, a title, or for block and unblock an artist or a number), as "love #2" would be.
+
+    Returns the reply, the session after it, and whether the feedback was taken; when it was not, the reply is the
+    one sentence saying why and nothing changed. With ``profiles`` and an owner, it is saved before returning.
+    """
+    if verdict not in VERDICTS:
+        raise QueryError(f"verdict must be one of {', '.join(VERDICTS)}; got {str(verdict)[:40]!r}.")
+    engine = session_engine(session, default_engine)
+    saving = profiles is not None and session.owner is not None and engine is default_engine
+    dialogue = session.dialogue
+    if saving:
+        dialogue = with_profile(dialogue, profiles, session.owner, engine.settings.personal_blend_min_likes)
+    found = find_song(target, dialogue, engine.catalogue, strong=True)
+    if verdict in ("block", "unblock"):
+        if found is not None and found.row is not None:
+            found = Found(artist=str(engine.catalogue.artists[found.row]))
+        if reference_number(target, dialogue) is None and target.strip():
+            found = find_artist(target, engine.vocabulary.artists, strong=True)
+    assert found is not None  # a strong cue always finds something or says why not
+    if found.reply is not None:
+        return found.reply, session, False
+    reply, after = give_feedback(verdict, found, dialogue, engine.catalogue)
+    if saving:
+        save_turn(profiles, session.owner, dialogue, after, engine.catalogue)
+    return reply, dataclasses.replace(session, dialogue=after), True
 
 
 def replay(turns: Iterable[str], engine: SearchEngine, k: int | None = None) -> DialogueState:

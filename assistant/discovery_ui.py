@@ -268,6 +268,10 @@ class DiscoverTab:
 
     catalogue_outputs: list[gr.components.Component]
     follow_catalogue: Callable[[object], tuple]
+    liked: gr.Dropdown
+    """The taste profile's liked songs (``Title - Artist``), which a saved profile can fill."""
+    from_profile: gr.Button
+    """"Start from my profile": the app wires it to the saved likes (``assistant/profile_ui.py``)."""
 
 
 def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> DiscoverTab:
@@ -351,6 +355,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                 similar_button = gr.Button("More like this", variant="primary")
             with gr.Tab("Taste profile"):
                 liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
+                from_profile = gr.Button("Start from my profile's likes", size="sm", elem_id="taste-from-profile")
                 taste_button = gr.Button("Describe my taste", variant="primary")
                 with gr.Row():  # side by side where both fit, one above the other on a phone
                     taste_summary = gr.Markdown(min_width=300)
@@ -733,6 +738,8 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             *(playlist_songs, playlist_name, playlist_note),
         ],
         follow_catalogue,
+        liked,
+        from_profile,
     )
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from assistant.catalogue_view import CatalogueView
 from assistant.conditions import Constraint, request_constraints, unmet_condition_notes
-from assistant.explain import explain, nearest_song_words, standouts
+from assistant.explain import explain, liked_reason, nearest_song_words, standouts
+from assistant.feedback import Feedback, audio_target, rocchio
 from assistant.open_reading import ConceptReader, add_readings
 from assistant.ordering import order_positions
 from assistant.playlist_length import length_note, take_length
@@ -99,11 +100,12 @@ class SearchEngine:
                 )
             return self._reader
 
-    def search(self, query: str, k: int | None = None) -> SearchResponse:
-        """Answer one request with up to ``k`` explained results (the request's own count wins if it has one)."""
+    def search(self, query: str, k: int | None = None, feedback: Feedback | None = None) -> SearchResponse:
+        """Answer one request with up to ``k`` explained results (the request's own count wins if it has one),
+        steered by a listener's ``feedback`` when given."""
         text = validate_query(query)
         intent = self.understand(text)
-        return self.search_intent(intent, k)
+        return self.search_intent(intent, k, feedback=feedback)
 
     def search_intent(
         self,
@@ -113,8 +115,13 @@ class SearchEngine:
         like_ids: Collection[str] = (),
         diverse: bool = True,
         allowed: np.ndarray | None = None,
+        feedback: Feedback | None = None,
     ) -> SearchResponse:
         """Rank the catalogue for an already parsed request; ``exclude_ids`` are never returned.
+
+        ``like_ids`` ("more like #2") replace most of the query embedding by the songs'; ``feedback`` (a listener's
+        likes and dislikes) then moves it by Rocchio, adds the same blend in standardized audio features to every
+        score, and keeps its disliked songs and blocked artists out.
 
         ``allowed`` (a mask over the catalogue, from the page's or the API's filters) is never relaxed, unlike the
         request's own conditions. ``diverse`` (default on) re-ranks by MMR so that no artist fills more than two
@@ -127,11 +134,15 @@ class SearchEngine:
             notes.append(f"showing {count}, the most one answer holds")
         wanted = count if length_s is None else self._songs_for(length_s)
         notes += unmet_condition_notes(intent, self.catalogue)
-        query_vector = self._query_vector(intent, like_ids)
+        feedback = feedback or Feedback()
+        query_vector = self._query_vector(intent, like_ids, feedback)
         constraints = request_constraints(intent, self.catalogue, self.vocabulary.words.genre_families)
         allowed = np.ones(len(self.songs), dtype=bool) if allowed is None else allowed.copy()
+        exclude_ids = {*exclude_ids, *feedback.dislikes}
         if exclude_ids:
             allowed[self.catalogue.rows_of(exclude_ids)] = False
+        if feedback.blocked:
+            allowed &= ~self.catalogue.credited_mask(feedback.blocked)
         strict = [c for c in constraints if c.strict]
         soft = [c for c in constraints if not c.strict]
         allowed_where = self.catalogue.rows_where(allowed) if self.index.pushes_down else None
@@ -162,6 +173,7 @@ class SearchEngine:
         scores = scores + fit_bonus(
             intent, self.catalogue, ids, settings.soft_match_weight, settings.feature_fit_weight
         )
+        scores = scores + self._feedback_bonus(feedback, ids)
         ranked = scores + FILL_OFFSET * matching
         one_version = not intent.all_versions
         total_s = None
@@ -172,9 +184,10 @@ class SearchEngine:
             notes.insert(0, length_note(total_s, len(order), length_s))
         order = order[self.playlist_order(intent.order, ids[order])]
         standing = standouts(self.catalogue.feature_values(ids[order]), self.catalogue.std)
+        reasons = self._liked_reasons(feedback, ids[order])
         results = [
-            self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector, standout)
-            for rank, (i, standout) in enumerate(zip(order, standing, strict=True), 1)
+            self._result(rank, int(ids[i]), float(scores[i]), intent, query_vector, standout, reason)
+            for rank, (i, standout, reason) in enumerate(zip(order, standing, reasons, strict=True), 1)
         ]
         return SearchResponse(
             query=intent.text,
@@ -282,7 +295,7 @@ class SearchEngine:
         median = float(np.nanmedian(self.catalogue.raw["duration_s"].to_numpy()))
         return int(min(self.settings.playlist_max_songs, max(1, np.ceil(length_s / max(median, 1.0)))))
 
-    def _query_vector(self, intent: QueryIntent, like_ids: Collection[str]) -> np.ndarray:
+    def _query_vector(self, intent: QueryIntent, like_ids: Collection[str], feedback: Feedback) -> np.ndarray:
         text = intent.semantic_text or intent.describe() or "songs"
         vector = self.encoder.encode_query(text)
         if like_ids:
@@ -292,7 +305,60 @@ class SearchEngine:
                 weight = self.settings.like_song_weight
                 vector = song_vectors.mean(axis=0) * weight + vector * (1.0 - weight)
                 vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        if feedback.likes or feedback.dislikes:
+            liked, weights = self._liked_rows(feedback)
+            disliked = self.catalogue.rows_of(feedback.dislikes)
+            vector = rocchio(
+                vector,
+                self.index.vectors(liked) if len(liked) else np.zeros((0, len(vector))),
+                weights,
+                self.index.vectors(disliked) if len(disliked) else np.zeros((0, len(vector))),
+                self.settings.feedback_like_weight,
+                self.settings.feedback_dislike_weight,
+            )
         return vector.astype(np.float32)
+
+    def _liked_rows(self, feedback: Feedback) -> tuple[np.ndarray, list[float]]:
+        """The rows of the liked songs this catalogue has, and their weights."""
+        found = [(self.catalogue.row_of(song_id), weight) for song_id, weight in feedback.likes]
+        kept = [(row, weight) for row, weight in found if row is not None]
+        return np.asarray([row for row, _ in kept], dtype=np.int64), [weight for _, weight in kept]
+
+    def _feedback_bonus(self, feedback: Feedback, ids: np.ndarray) -> np.ndarray:
+        """Per candidate, ``feedback_audio_weight`` x the cosine of its standardized audio features with the
+        feedback's audio target (zeros without likes or dislikes)."""
+        if not (feedback.likes or feedback.dislikes) or len(ids) == 0 or not self.catalogue.audio_features:
+            return np.zeros(len(ids), dtype=np.float32)
+        liked, weights = self._liked_rows(feedback)
+        audio = self.catalogue.audio
+        settings = self.settings
+        target = audio_target(
+            audio[liked], weights, audio[self.catalogue.rows_of(feedback.dislikes)],
+            settings.feedback_like_weight, settings.feedback_dislike_weight,
+        )  # fmt: skip
+        if target is None:
+            return np.zeros(len(ids), dtype=np.float32)
+        return (settings.feedback_audio_weight * self.catalogue.audio_similarity(target)[ids]).astype(np.float32)
+
+    def _liked_reasons(self, feedback: Feedback, rows: np.ndarray) -> list[str | None]:
+        """For each shown row, the title of the liked song it is most like, when it is like it enough (half
+        description cosine, half audio cosine, at least ``feedback_explain_similarity``); else None."""
+        liked, _ = self._liked_rows(feedback)
+        if not len(liked) or not len(rows):
+            return [None] * len(rows)
+        catalogue = self.catalogue
+        text = self.index.vectors(rows) @ self.index.vectors(liked).T
+        if catalogue.audio_features:
+            audio = catalogue.audio
+            norms = np.linalg.norm(audio[rows], axis=1)[:, None] * np.linalg.norm(audio[liked], axis=1)[None, :]
+            sound = (audio[rows] @ audio[liked].T) / np.maximum(norms, 1e-12)
+            similarity = 0.5 * text + 0.5 * sound
+        else:
+            similarity = text
+        similarity = np.where(rows[:, None] == liked[None, :], -np.inf, similarity)  # not liked for itself
+        best = similarity.argmax(axis=1)
+        floor = self.settings.feedback_explain_similarity
+        return [str(catalogue.titles[liked[b]]) if similarity[i, b] >= floor else None for i, b in enumerate(best)]
 
     def _candidates(self, query_vector: np.ndarray, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every song, up to ``exact_search_limit`` songs; else a deep over-fetch (the best 5%, at least 2,000), at
@@ -315,12 +381,21 @@ class SearchEngine:
         return None
 
     def _result(
-        self, rank: int, row: int, score: float, intent: QueryIntent, query_vector: np.ndarray, standout: str | None
+        self,
+        rank: int,
+        row: int,
+        score: float,
+        intent: QueryIntent,
+        query_vector: np.ndarray,
+        standout: str | None,
+        liked_title: str | None = None,
     ) -> SearchResult:
         song = self.catalogue.record(row)
         words = self.catalogue.song_words(row)
         nearest = nearest_song_words(query_vector, words, self.word_vectors())
         explanation, matched = explain(song, words, intent, nearest, standout, self.catalogue.shown_word)
+        if liked_title is not None:
+            explanation = f"{explanation}; {liked_reason(liked_title)}"
         return SearchResult.from_song(rank, song, score, explanation, matched)
 
     def word_vectors(self) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ new list item. ``escape_markdown`` makes such text show exactly as written, on o
 
 from __future__ import annotations
 
+import html
 import re
 
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
@@ -31,3 +32,12 @@ def escape_markdown(text: object) -> str:
     return _LINE_START.sub(
         lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), escaped
     )
+
+
+_EMPHASIS = re.compile(r"(?<!\\)\*")
+_BACKSLASH_ESCAPE = re.compile(r"\\(.)")
+
+
+def plain_text(markdown: str) -> str:
+    """A short reply written in Markdown (``escape_markdown``'d names, ``*emphasis*``) as plain text, for JSON."""
+    return html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", _EMPHASIS.sub("", markdown)))

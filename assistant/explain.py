@@ -65,6 +65,11 @@ def explain(
     return "; ".join(parts), tuple(matched)
 
 
+def liked_reason(title: str) -> str:
+    """The part of an explanation that names the liked song a result was drawn towards."""
+    return f"because you liked {title}"
+
+
 STANDOUT_WORDS: dict[str, tuple[str | None, str | None]] = {
     "tempo": ("fastest", "slowest"),
     "energy": ("most intense", "calmest"),

@@ -105,3 +105,60 @@ def _word(raw: object, path: Path, name: str) -> str:
     if not isinstance(raw, str) or not raw:
         raise ConfigError(f"{path} needs {name} as a word.")
     return raw
+
+
+FEEDBACK_FILE = "feedback_words.toml"
+"""The feedback words' file name inside ``settings.prompts_dir``."""
+
+
+@dataclass(frozen=True)
+class FeedbackWords:
+    """The cues of ``prompts/feedback_words.toml``: phrases as token tuples, longest first."""
+
+    like_strong: tuple[tuple[str, ...], ...]
+    like_weak: tuple[tuple[str, ...], ...]
+    like_after: tuple[tuple[str, ...], ...]
+    dislike_strong: tuple[tuple[str, ...], ...]
+    dislike_weak: tuple[tuple[str, ...], ...]
+    dislike_after: tuple[tuple[str, ...], ...]
+    block_strong: tuple[tuple[str, ...], ...]
+    block_weak: tuple[tuple[str, ...], ...]
+    unblock: tuple[tuple[str, ...], ...]
+    liked: tuple[tuple[str, ...], ...]
+    again_alone: tuple[tuple[str, ...], ...]
+    again_before: tuple[tuple[str, ...], ...]
+    again_after: tuple[tuple[str, ...], ...]
+    different: tuple[tuple[str, ...], ...]
+
+
+@cache
+def load_feedback_words(path: Path = PROJECT_ROOT / "prompts" / FEEDBACK_FILE) -> FeedbackWords:
+    """Read the feedback words once per path; a missing list or a wrong type is a ConfigError naming it."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the feedback words {path}: {exc}") from exc
+
+    def phrases(section: str, key: str) -> tuple[tuple[str, ...], ...]:
+        value = raw.get(section, {}).get(key)
+        if not isinstance(value, list) or not all(isinstance(w, str) and w.split() for w in value):
+            raise ConfigError(f"{path} needs [{section}] {key} as a list of words.")
+        split = {tuple(w.casefold().replace("'", "").split()) for w in value}
+        return tuple(sorted(split, key=lambda p: (-len(p), p)))
+
+    return FeedbackWords(
+        like_strong=phrases("like", "strong"),
+        like_weak=phrases("like", "weak"),
+        like_after=phrases("like", "after"),
+        dislike_strong=phrases("dislike", "strong"),
+        dislike_weak=phrases("dislike", "weak"),
+        dislike_after=phrases("dislike", "after"),
+        block_strong=phrases("block", "strong"),
+        block_weak=phrases("block", "weak"),
+        unblock=phrases("unblock", "strong"),
+        liked=phrases("liked", "phrases"),
+        again_alone=phrases("again", "alone"),
+        again_before=phrases("again", "before"),
+        again_after=phrases("again", "after"),
+        different=phrases("different", "phrases"),
+    )

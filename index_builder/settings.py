@@ -191,6 +191,36 @@ class Settings:
     like_list_seeds: int = 5
     """"More like these" leans towards the average of the last list's first this-many songs."""
 
+    feedback_like_weight: float = 0.6
+    """Feedback (Rocchio): each answer's query embedding becomes ``query + w x weighted mean of the liked songs'
+    embeddings - feedback_dislike_weight x mean of the disliked ones``, normalized; ``w`` is this. The same blend of
+    standardized audio features scores every candidate (``feedback_audio_weight``)."""
+
+    feedback_dislike_weight: float = 0.3
+    """Feedback (Rocchio): how hard the disliked songs push the query embedding and the audio target away."""
+
+    feedback_audio_weight: float = 0.6
+    """Feedback: added to a candidate's score, scaled by the cosine between its standardized audio features and the
+    feedback's audio target (liked songs' mean minus the disliked songs' at the two weights above). Chosen with the
+    simulated listener (``python -m evaluation.listener``, before issue 18's merge): P@10 after ten turns on four
+    requests 0.9 / 0.6 / 0.2 / 0.4 at 0.3, 0.8 / 0.8 / 0.7 / 0.7 at 0.6, 0.8 / 1.0 / 0.8 / 0.7 at 1.0 (which swings
+    more on the way)."""
+
+    feedback_explain_similarity: float = 0.5
+    """Feedback: an explanation says "because you liked <title>" when the song's similarity to that liked song (half
+    description cosine, half audio cosine) reaches this."""
+
+    personal_blend_min_likes: int = 3
+    """A saved profile's likes lean every answer its way (the personal blend) once it holds this many, unless the
+    person turned the blend off (or on earlier)."""
+
+    data_dir: Path = PROJECT_ROOT / ".moodring"
+    """Where the listener profiles are kept: ``profiles.sqlite3`` (SQLite, WAL) in this folder."""
+
+    profile_max_entries: int = 5_000
+    """The most likes, dislikes, blocked artists and shown songs one profile keeps, each; the oldest shown songs go
+    first, and a like or dislike past the limit is refused with a sentence."""
+
     diversity_max_per_artist: int = 2
     """Diversity (MMR): at most this many songs by one artist in an answer, while other artists can fill it."""
 
@@ -357,6 +387,11 @@ class Settings:
         digest = hashlib.sha256(str(Path(self.catalogue_path).resolve()).encode()).hexdigest()[:8]
         stem = re.sub(r"[^0-9A-Za-z_]", "_", Path(self.catalogue_path).name.split(".")[0])[:100]
         return f"moodring_{stem}_{digest}"
+
+    @property
+    def profile_db_path(self) -> Path:
+        """The SQLite file of listener profiles (likes, dislikes, blocked artists, songs shown)."""
+        return Path(self.data_dir) / "profiles.sqlite3"
 
     @property
     def template_path(self) -> Path:

@@ -76,6 +76,7 @@ def test_settings(tmp_path: Path, catalogue: Path, **changes: object) -> Setting
     return Settings(
         catalogue_path=catalogue,
         index_root=tmp_path / "indexes",
+        data_dir=tmp_path / "data",
         prompts_dir=PROJECT_ROOT / "prompts",
         show_progress=False,
         **values,

@@ -23,9 +23,13 @@ PARAMETERS = {
     "/export": ("fmt", "results"),
     "/continue_playlist": ("songs", "playlist", "k", "genres", "year_min", "year_max", "diverse"),
     "/history": ("files", "mode", "k"),
+    "/feedback": ("song", "verdict", "profile_id"),
+    "/profile": ("profile_id",),
+    "/personal_blend": ("blend", "profile_id"),
+    "/forget_me": ("profile_id",),
 }  # fmt: skip
 """Each endpoint's parameters, the required ones first."""
-REQUIRED = {"/export": 2, "/history": 3}
+REQUIRED = {"/export": 2, "/history": 3, "/profile": 0, "/forget_me": 0, "/personal_blend": 0}
 """How many leading parameters have no default (one unless said here)."""
 NO_ARGUMENTS = ("/presets", "/genres", "/years", "/playlists")
 

@@ -118,6 +118,33 @@ def test_chat_in_a_browser_shows_songs(page, refused):
     assert refused == [], f"the page tried to reach outside the app: {refused}"
 
 
+def test_a_like_click_changes_the_next_answer_and_is_remembered(page, refused):
+    box = page.locator("#message textarea")
+    box.fill("give me 5 songs for the weekend")
+    box.press("Enter")
+    choice = page.locator("#rate-song label").nth(1)  # the second song of the answer, shown with the answer
+    choice.wait_for(timeout=REPLY_WAIT_MS)
+    title = choice.inner_text().removeprefix("#2 ").rsplit(" - ", 1)[0]
+    choice.click()
+    page.get_by_role("button", name="👍 Like").click()
+    page.locator("#chat .bot", has_text="Noted: you like").first.wait_for(timeout=REPLY_WAIT_MS)
+
+    box.fill("show more")
+    box.press("Enter")
+    more = page.locator("#chat .bot", has_text="More of the same").first
+    more.wait_for(timeout=REPLY_WAIT_MS)
+    assert f"because you liked {title}" in more.inner_text()
+
+    page.reload()  # the same browser comes back: its profile is recognised
+    page.get_by_role("tab", name="Profile").click()
+    summary = page.locator("#profile-summary", has_text="Liked (1)")
+    summary.wait_for(timeout=REPLY_WAIT_MS)
+    assert title in summary.inner_text()
+    page.get_by_role("button", name="Forget me").click()
+    page.locator("#profile-summary", has_text="Forgotten").wait_for(timeout=REPLY_WAIT_MS)
+    assert refused == [], f"the page tried to reach outside the app: {refused}"
+
+
 def test_example_upload_error_and_start_over_in_a_browser(page, refused, tmp_path):
     page.get_by_text("songs for a rainy heartbreak").click()
     page.locator("#chat .bot", has_text="Looking for").first.wait_for(timeout=REPLY_WAIT_MS)

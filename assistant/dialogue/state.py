@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.feedback import NO_FEEDBACK, Feedback
 from assistant.relative import RelativeMove
 from assistant.results import SearchResult
 from assistant.understanding import QueryIntent
@@ -31,6 +32,17 @@ class DialogueState:
     """The condition the current request had to drop to find anything, so later pages drop the same one."""
     answers: int = 0
     """Replies with songs so far in this conversation (the first one carries a hint about follow-ups)."""
+    feedback: Feedback = NO_FEEDBACK
+    """What the person said about songs in this conversation ("love #2", "not #4", "never Pitbull")."""
+    saved: Feedback = NO_FEEDBACK
+    """What their saved profile says (set before each turn by the chat; its likes only with the personal blend)."""
+    seen: tuple[str, ...] = ()
+    """Every song shown in this conversation, whatever the request: none comes again unless asked ("again")."""
+
+    @property
+    def taste(self) -> Feedback:
+        """The feedback every search of this conversation follows: the saved profile's, then this conversation's."""
+        return self.saved.merged(self.feedback)
 
     @property
     def shown_ids(self) -> tuple[str, ...]:

@@ -4,10 +4,21 @@ the reply (Markdown) and the next state. A pure function: the state is frozen an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import statistics
 from collections.abc import Sequence
 
+from assistant.dialogue.feedback import (
+    FeedbackRequest,
+    find_artist,
+    find_song,
+    give_feedback,
+    is_liked_phrase,
+    read_feedback,
+    repeat_last,
+    show_again,
+)
 from assistant.dialogue.moves import moves_mask, plan_moves, relative_words, shift_notes, without_asked
 from assistant.dialogue.reading import (
     THE_LIST,
@@ -33,6 +44,7 @@ from assistant.language import english_check
 from assistant.results import SearchResult
 from assistant.titles import SongNotFound
 from assistant.understanding import QueryIntent
+from assistant.word_lists import FEEDBACK_FILE, load_feedback_words
 from index_builder.errors import MoodringError
 
 
@@ -45,16 +57,25 @@ def respond(
         follow_up = read_follow_up(text)
         if follow_up.kind == "start_over":
             if follow_up.target and any(ch.isalnum() for ch in follow_up.target):
-                return _new_request(follow_up.target, DialogueState(answers=state.answers), engine, k)
-            return "Starting over. What are you in the mood for?", DialogueState(answers=state.answers)
+                return _new_request(follow_up.target, _fresh(state), engine, k)
+            return "Starting over. What are you in the mood for?", _fresh(state)
         if follow_up.kind == "help":
             return HELP, state
+        heard = read_feedback(text, load_feedback_words(engine.settings.prompts_dir / FEEDBACK_FILE))
+        if heard is not None:
+            answer = _feedback(heard, state, engine, k)
+            if answer is not None:
+                return answer
         if follow_up.kind == "why":
             return _why(follow_up.target, state, engine), state
         if follow_up.kind == "continue":
             return _continue_playlist(text, state, engine, k)
         if follow_up.kind == "more":
             return _show_more(follow_up.count, state, engine, k)
+        if follow_up.kind == "like" and is_liked_phrase(
+            follow_up.target, load_feedback_words(engine.settings.prompts_dir / FEEDBACK_FILE)
+        ):
+            return _like_liked(state, engine, k)
         if follow_up.kind == "like":
             answer = _more_like(follow_up.target, text, state, engine, k)
             if answer is not None:
@@ -124,7 +145,7 @@ def _new_request(
     text: str, state: DialogueState, engine: SearchEngine, k: int | None, notes: list[str] | None = None
 ) -> tuple[str, DialogueState]:
     intent = engine.understand(text)
-    fresh = DialogueState(intent=intent, page_size=k, answers=state.answers)
+    fresh = _fresh(state, intent=intent, page_size=k)
     return _answer(fresh, engine, _page_size(intent, k, fresh), notes=notes)
 
 
@@ -147,7 +168,7 @@ def _not_english(text: str, state: DialogueState, engine: SearchEngine, k: int |
         "This does not read as English, and songs are matched by their English descriptions, so only the names and "
         f"years were used ({names.describe()}). Say the rest in English for better songs."
     )
-    fresh = DialogueState(intent=names, page_size=k, answers=state.answers)
+    fresh = _fresh(state, intent=names, page_size=k)
     return _answer(fresh, engine, _page_size(names, k, fresh), notes=[note])
 
 
@@ -194,14 +215,14 @@ def _more_like(
             intent, dropped = refine(intent, change, lists.follow_up_filler)
             if dropped:
                 notes.append(f"Dropped {', '.join(dropped)}.")
-    like_state = DialogueState(
+    like_state = _fresh(
+        state,
         intent=intent,
         page_size=state.page_size or k,
         like_ids=like_ids,
         like_labels=(label,),
         skip_ids=(*(state.skip_ids if from_list else ()), *like_ids),
         moves=state.moves if from_list else (),
-        answers=state.answers,
     )
     return _answer(like_state, engine, _page_size(intent, k, state), notes=notes)
 
@@ -259,6 +280,57 @@ def _explain(result: SearchResult, state: DialogueState, engine: SearchEngine) -
     )
 
 
+def _feedback(
+    heard: FeedbackRequest, state: DialogueState, engine: SearchEngine, k: int | None
+) -> tuple[str, DialogueState] | None:
+    """The reply to feedback in words, or None when a weak cue's words name no song or artist (then the message is
+    a request: "love songs for a wedding", "never sad")."""
+    catalogue = engine.catalogue
+    if heard.kind == "again":
+        return repeat_last(state, catalogue), state
+    if heard.kind == "again_song":
+        return show_again(heard.target, state), state
+    if heard.kind == "different":
+        if state.intent is None:
+            return "Ask for some songs first, for example *happy songs for a road trip*.", state
+        fresh = dataclasses.replace(state, shown=(), last_page=(), page=0)
+        return _answer(fresh, engine, state.page_size, notes=["Only songs not shown yet in this conversation."])
+    if heard.kind == "liked":
+        return _like_liked(state, engine, k)
+    if heard.kind in ("block", "unblock"):
+        found = find_artist(heard.target, engine.vocabulary.artists, heard.strong)
+    else:
+        found = find_song(heard.target, state, catalogue, heard.strong)
+    if found is None:
+        return None
+    return give_feedback(heard.kind, found, state, catalogue)
+
+
+def _like_liked(state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
+    """ "More like the ones I liked": songs like every liked song, the current request's conditions kept."""
+    liked = state.taste.like_ids
+    if not liked:
+        return "You have not liked a song yet. Say *love #2* about a song in a list, or click its like.", state
+    rows = engine.catalogue.rows_of(liked)
+    label = f"the {len(rows)} song{'s' * (len(rows) != 1)} you liked"
+    intent = state.intent or QueryIntent(text="songs like the ones I liked")
+    like_state = _fresh(
+        state,
+        intent=intent,
+        page_size=state.page_size or k,
+        like_ids=tuple(liked),
+        like_labels=(label,),
+        skip_ids=tuple(liked),
+        moves=state.moves,
+    )
+    return _answer(like_state, engine, _page_size(intent, k, state))
+
+
+def _fresh(state: DialogueState, **changes: object) -> DialogueState:
+    """A new request's state: nothing of the last request, but the conversation's feedback and songs shown."""
+    return DialogueState(answers=state.answers, feedback=state.feedback, saved=state.saved, seen=state.seen, **changes)  # type: ignore[arg-type]
+
+
 # ---- answers ------------------------------------------------------------------------------------------------------
 
 
@@ -272,6 +344,9 @@ def _answer(
 ) -> tuple[str, DialogueState]:
     """Search for the state's request (the next page when ``more``) and render the reply; None size: the default.
 
+    Songs shown earlier in the conversation stay out, unless only they fit (then the reply says they come again).
+    The conversation's feedback (``state.taste``) steers every search.
+
     Every page keeps only songs past the state's relative moves; ``shifts`` (feature, median of the last answer)
     head the reply with how far each median went (``energy: median 0.87 -> 0.62``).
     """
@@ -279,7 +354,18 @@ def _answer(
     intent = dataclasses.replace(state.intent, count=size) if more else state.intent
     exclude = set(state.skip_ids) | (set(state.shown_ids) if more else set())
     allowed = moves_mask(state.moves, engine.catalogue)
-    response = engine.search_intent(intent, size, exclude_ids=exclude, like_ids=state.like_ids, allowed=allowed)
+    taste = state.taste
+    search = functools.partial(
+        engine.search_intent, intent, size, like_ids=state.like_ids, allowed=allowed, feedback=taste
+    )
+    response = search(exclude_ids=exclude | set(state.seen))
+    wanted = intent.count or size or engine.settings.top_k
+    if not more and state.seen and (response.relaxed or len(response.results) < wanted):
+        again = search(exclude_ids=exclude)
+        if (again.relaxed is None and response.relaxed is not None) or len(again.results) > len(response.results):
+            response = again
+            notes = [*(notes or []), "Few songs that fit were not shown yet in this conversation, so some come again."]
+    notes = [*(notes or []), *_taste_notes(state, engine)]
     if more and (not response.results or response.relaxed != state.relaxed):
         total = len(state.shown)
         return (
@@ -301,8 +387,22 @@ def _answer(
         page=state.page + 1 if more else 1,
         relaxed=response.relaxed,
         answers=state.answers + (1 if page else 0),
+        seen=(*state.seen, *(r.song_id for r in page if r.song_id not in set(state.seen))),
     )
     return reply, next_state
+
+
+def _taste_notes(state: DialogueState, engine: SearchEngine) -> list[str]:
+    """A line saying how the listener's feedback steers this answer, when it does."""
+    taste = state.taste
+    parts = []
+    if taste.likes:
+        parts.append(f"leaning towards {len(taste.likes)} song{'s' * (len(taste.likes) != 1)} you liked")
+    if taste.dislikes:
+        parts.append(f"away from {len(taste.dislikes)} you disliked")
+    if taste.blocked:
+        parts.append("never " + ", ".join(taste.blocked))
+    return [("Your feedback: " + "; ".join(parts) + ".")] if parts else []
 
 
 def _page_size(intent: QueryIntent, k: int | None, state: DialogueState) -> int | None:
