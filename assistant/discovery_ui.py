@@ -353,6 +353,22 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                     label="A song from the catalogue (type to search; near misses get a 'did you mean')",
                 )
                 similar_button = gr.Button("More like this", variant="primary")
+                with gr.Accordion("Continue a playlist", open=False):
+                    playlist_songs = gr.Dropdown(
+                        choices.songs,
+                        multiselect=True,
+                        filterable=True,
+                        allow_custom_value=True,
+                        label="The playlist's songs (type to search; titles or Spotify track ids)",
+                    )
+                    playlist_name = gr.Dropdown(
+                        list(choices.playlists),
+                        value=None,
+                        label="...or one of the catalogue's playlists",
+                        visible=bool(choices.playlists),
+                    )
+                    playlist_note = gr.Markdown("" if choices.playlists else NO_MEMBERSHIP)
+                    continue_button = gr.Button("Continue the playlist", variant="primary")
             with gr.Tab("Taste profile"):
                 liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
                 from_profile = gr.Button("Start from my profile's likes", size="sm", elem_id="taste-from-profile")
@@ -366,45 +382,29 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                         elem_id="taste-radar",
                     )
                 taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
-            with gr.Tab("Your listening"):
-                history_files = gr.File(
-                    file_count="multiple",
-                    file_types=[".json", ".csv"],
-                    label="Listening history: Spotify StreamingHistory / Streaming_History_Audio JSON, a Last.fm "
-                    "scrobble CSV, or a CSV of title, artist[, plays]",
-                )
-                history_mode = gr.Radio(
-                    list(MODES),
-                    value="discover",
-                    label="For you",
-                    info="discover leaves out what you played a lot; familiar may bring back songs you know",
-                )
-                history_button = gr.Button("Read my history", variant="primary")
-                history_report = gr.Markdown(elem_id="history-report")
-                with gr.Row():
-                    history_summary = gr.Markdown(min_width=300)
-                    history_radar = gr.Plot(
-                        label="Your listening against the catalogue average",
-                        show_label=False,
-                        min_width=340,
-                        elem_id="history-radar",
+                with gr.Accordion("Or from your listening history", open=False):
+                    history_files = gr.File(
+                        file_count="multiple",
+                        file_types=[".json", ".csv"],
+                        label="Listening history: Spotify StreamingHistory / Streaming_History_Audio JSON, a Last.fm "
+                        "scrobble CSV, or a CSV of title, artist[, plays]",
                     )
-            with gr.Tab("Continue a playlist"):
-                playlist_songs = gr.Dropdown(
-                    choices.songs,
-                    multiselect=True,
-                    filterable=True,
-                    allow_custom_value=True,
-                    label="The playlist's songs (type to search; titles or Spotify track ids)",
-                )
-                playlist_name = gr.Dropdown(
-                    list(choices.playlists),
-                    value=None,
-                    label="...or one of the catalogue's playlists",
-                    visible=bool(choices.playlists),
-                )
-                playlist_note = gr.Markdown("" if choices.playlists else NO_MEMBERSHIP)
-                continue_button = gr.Button("Continue the playlist", variant="primary")
+                    history_mode = gr.Radio(
+                        list(MODES),
+                        value="discover",
+                        label="For you",
+                        info="discover leaves out what you played a lot; familiar may bring back songs you know",
+                    )
+                    history_button = gr.Button("Read my history", variant="primary")
+                    history_report = gr.Markdown(elem_id="history-report")
+                    with gr.Row():
+                        history_summary = gr.Markdown(min_width=300)
+                        history_radar = gr.Plot(
+                            label="Your listening against the catalogue average",
+                            show_label=False,
+                            min_width=340,
+                            elem_id="history-radar",
+                        )
 
         results = gr.Markdown(label="Results", elem_id="discover-results")
         with gr.Accordion("Export these results", open=False):

@@ -37,6 +37,7 @@ class HashEncoder:
     dimension = DIMENSION
     location = ModelLocation(path=Path("fake"), name="fake", weights_sha256="f" * 64)
     model_name = location.name
+    document_precision = "fp32"
     weights_sha256 = location.weights_sha256
     vector_identity = f"{weights_sha256}:fp32"
 
