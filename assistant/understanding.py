@@ -159,13 +159,15 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     """Parse one request. Never raises on odd text: unknown words simply stay in the semantic part."""
     intent = QueryIntent(text=text)
     remaining = " " + re.sub(r"\s+", " ", text.casefold().replace("’", "'")) + " "
+    remaining = re.sub(r"(?<=\w)'s\b", "", remaining)  # "Katy Perry's songs": the name, not "perrys"
     remaining = _without_stated_state(remaining, vocabulary)
     remaining = _take_playlist_shape(remaining, intent, vocabulary.playlist)
     remaining = _take_numbers(remaining, intent)
     remaining = _take_years(remaining, intent, vocabulary.words.quantity_nouns)
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
-    capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", text) if w[:1].isupper()}
+    typed = re.sub(r"(?<=\w)['’]s\b", "", text)
+    capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", typed) if w[:1].isupper()}
     kept = _take_mentions(words, vocabulary, intent, capitalized)
     intent.concepts = settle_conflicts(intent.concepts)
     intent.content_text = " ".join(kept)
@@ -523,10 +525,18 @@ def _used_as_name(
     names_a_mood = mention.kind == "artist" and tuple(phrase) in vocabulary.shadowed
     if (after in lists.music_nouns and not names_a_mood) or before in cues:
         return True
+    if mention.kind == "genre" and _describes_sound(before, vocabulary):  # "chill pop", "sad rap"
+        return True
     if negation_start(words, position, lists) is not None:
         return True
     rest = [w for i, w in enumerate(words) if not position <= i < position + length]
     return all(w in lists.stopwords or w in lists.follow_up_filler for w in rest)
+
+
+def _describes_sound(word: str, vocabulary: Vocabulary) -> bool:
+    """Whether ``word`` is a sound or mood word ("chill", "sad"), which before a genre word makes it the genre."""
+    mention = vocabulary.phrases.get((word,)) or vocabulary.shadowed.get((word,))
+    return mention is not None and mention.kind == "concept" and vocabulary.concepts[mention.value].kind != "situation"
 
 
 def _clear_genre_ends(words: list[str], vocabulary: Vocabulary) -> set[int]:
