@@ -384,6 +384,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                 taste_table = gr.Dataframe(label="Average and spread of each feature", interactive=False)
                 with gr.Accordion("Or from your listening history", open=False):
                     history_files = gr.File(
+                        elem_id="discover-history",
                         file_count="multiple",
                         file_types=[".json", ".csv"],
                         label="Listening history: Spotify StreamingHistory / Streaming_History_Audio JSON, a Last.fm "

@@ -9,6 +9,7 @@ CI (``.ci/run`` installs it) and are skipped elsewhere.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -142,6 +143,47 @@ def test_a_like_click_changes_the_next_answer_and_is_remembered(page, refused):
     assert title in summary.inner_text()
     page.get_by_role("button", name="Forget me").click()
     page.locator("#profile-summary", has_text="Forgotten").wait_for(timeout=REPLY_WAIT_MS)
+    assert refused == [], f"the page tried to reach outside the app: {refused}"
+
+
+def test_a_playlist_continues_in_the_chat_and_a_history_reads_in_discover(page, refused, tmp_path):
+    box = page.locator("#message textarea")
+    box.fill("continue my playlist: Bad Romance, Titanium, Hello")
+    box.press("Enter")
+    reply = page.locator("#chat .bot", has_text="songs that continue your 3 songs").first
+    reply.wait_for(timeout=REPLY_WAIT_MS)
+    assert "fits the playlist" in reply.inner_text()
+
+    plays = tmp_path / "StreamingHistory_music_0.json"
+    plays.write_text(
+        json.dumps(
+            [
+                {"endTime": "2026-11-01 20:00", "artistName": "Adele", "trackName": "Hello", "msPlayed": 295000},
+                {
+                    "endTime": "2026-11-02 20:00",
+                    "artistName": "Adele",
+                    "trackName": "Someone Like You",
+                    "msPlayed": 280000,
+                },
+                {
+                    "endTime": "2026-11-03 20:00",
+                    "artistName": "Nobody",
+                    "trackName": "Not A Song Here",
+                    "msPlayed": 200000,
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Discover").click()
+    page.get_by_role("tab", name="Taste profile").click()
+    page.get_by_text("Or from your listening history").click()
+    page.locator("#discover-history input[type=file]").set_input_files(str(plays))
+    page.get_by_role("button", name="Read my history").click()
+    report = page.locator("#history-report", has_text="matched")
+    report.wait_for(timeout=REPLY_WAIT_MS)
+    assert "Not A Song Here" in report.inner_text()  # what did not match, and why
+    page.locator("#discover-results", has_text="Looking for").wait_for(timeout=REPLY_WAIT_MS)
     assert refused == [], f"the page tried to reach outside the app: {refused}"
 
 
