@@ -462,6 +462,9 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
             mention, length = _longest_phrase(words, position, vocabulary, kinds=("concept",))
         if mention is None and _may_be_a_typo(words[position], vocabulary):
             guess = difflib.get_close_matches(words[position], list(singles), n=1, cutoff=0.8)
+            named = position > 0 and words[position - 1] in vocabulary.words.artist_cues
+            if guess and singles[guess[0]].kind == "artist" and not (named or words[position] in capitalized):
+                guess = []  # "giddy" is not a misspelt "Diddy" unless the request names an artist there ("by giddy")
             if guess:
                 mention, length = singles[guess[0]], 1
                 intent.corrections.append(f"read '{words[position]}' as '{guess[0]}'")

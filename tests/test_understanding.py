@@ -182,3 +182,19 @@ def test_refine_lifts_an_exclusion_that_is_wanted_again(vocabulary):
 )
 def test_stated_tempos_and_lengths(vocabulary, text, ranges):
     assert understand(text, vocabulary).ranges == ranges
+
+
+def test_everyday_words_are_not_read_as_the_artists_of_a_big_catalogue(bundled_engine):
+    base = bundled_engine.vocabulary
+    artists = [*bundled_engine.songs["artist"], "Wallows", "Lit", "Diddy"]  # bands named like everyday words
+    vocabulary = Vocabulary.build(
+        base.concepts.values(), bundled_engine.songs["genre"], artists, base.words, base.known_words, base.playlist
+    )
+    for text, artist in [
+        ("heartbroken and I just want to wallow", "Wallows"),  # not a misspelt band name
+        ("lit songs for the function tonight", "Lit"),  # lit: a mood word, even before "songs"
+        ("giddy and a bit silly tonight", "Diddy"),
+    ]:
+        assert artist not in understand(text, vocabulary).artists, text
+    assert understand("songs by Lit", vocabulary).artists == ["Lit"]
+    assert understand("Diddy songs", vocabulary).artists == ["Diddy"]
