@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -328,11 +329,7 @@ def _take_playlist_shape(text: str, intent: QueryIntent, words: PlaylistWords) -
     for phrase in sorted(words.clean, key=len, reverse=True):
         text, cut = _cut_phrase(text, phrase)
         intent.clean = intent.clean or cut
-    clean_word = (
-        rf"(?<![\w'])clean\s+(?!(?:{'|'.join(map(re.escape, words.clean_not_before))})\b)"
-        rf"(?=(?:[\w']+\s+){{0,2}}?(?:{'|'.join(map(re.escape, words.clean_nouns))})(?![\w']))"
-    )
-    text, count = re.subn(clean_word, " ", text)
+    text, count = _clean_word(tuple(words.clean_not_before), tuple(words.clean_nouns)).subn(" ", text)
     intent.clean = intent.clean or count > 0
     text = _take_length(text, intent, words)
     intent.order = _stated_order(f" {plain_words(text)} ", intent, words)
@@ -352,11 +349,26 @@ def _stated_order(plain: str, intent: QueryIntent, words: PlaylistWords) -> str 
     return intent.order
 
 
+@functools.cache
+def _clean_word(not_before: tuple[str, ...], nouns: tuple[str, ...]) -> re.Pattern[str]:
+    """"clean" before a music noun, within two words ("clean songs", "clean party playlist"), compiled once."""
+    return re.compile(
+        rf"(?<![\w'])clean\s+(?!(?:{'|'.join(map(re.escape, not_before))})\b)"
+        rf"(?=(?:[\w']+\s+){{0,2}}?(?:{'|'.join(map(re.escape, nouns))})(?![\w']))"
+    )
+
+
+@functools.cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """``phrase`` with its words apart by spaces or hyphens and apostrophes optional, compiled once."""
+    pattern = r"[\s-]+".join("'?".join(map(re.escape, word)) for word in phrase.split())
+    return re.compile(rf"(?<![\w']){pattern}(?![\w'])")
+
+
 def _cut_phrase(text: str, phrase: str) -> tuple[str, bool]:
     """``text`` without ``phrase`` (its words apart by spaces or hyphens, apostrophes optional), and whether it
     was there."""
-    pattern = r"[\s-]+".join("'?".join(map(re.escape, word)) for word in phrase.split())
-    cut, count = re.subn(rf"(?<![\w']){pattern}(?![\w'])", " ", text)
+    cut, count = _phrase_pattern(phrase).subn(" ", text)
     return cut, count > 0
 
 
