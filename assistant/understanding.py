@@ -351,7 +351,7 @@ def _stated_order(plain: str, intent: QueryIntent, words: PlaylistWords) -> str 
 
 @functools.cache
 def _clean_word(not_before: tuple[str, ...], nouns: tuple[str, ...]) -> re.Pattern[str]:
-    """"clean" before a music noun, within two words ("clean songs", "clean party playlist"), compiled once."""
+    """The word clean before a music noun, within two words ("clean songs", "clean party playlist"), compiled once."""
     return re.compile(
         rf"(?<![\w'])clean\s+(?!(?:{'|'.join(map(re.escape, not_before))})\b)"
         rf"(?=(?:[\w']+\s+){{0,2}}?(?:{'|'.join(map(re.escape, nouns))})(?![\w']))"
