@@ -169,12 +169,7 @@ def build_index(
     if on_progress and not isinstance(target, FaissFolder):
         on_progress(f"Writing {len(songs)} songs to the {target.describe()}.")
     playlists = described.catalogue.playlists
-    if isinstance(target, FaissFolder):
-        index = target.write(songs, vectors, described.scheme, key, extra, started, playlists=playlists)
-    else:
-        if playlists is not None:
-            log.warning("Playlist membership is kept in the FAISS folder only; this Milvus index has none.")
-        index = target.write(songs, vectors, described.scheme, key, extra, started)
+    index = target.write(songs, vectors, described.scheme, key, extra, started, playlists=playlists)
     checkpoint.discard()
     return index
 

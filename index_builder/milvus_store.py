@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import math
 import re
 import time
@@ -48,6 +49,8 @@ from index_builder.vector_store import (
     Where,
     YearBetween,
 )
+
+log = logging.getLogger("moodring")
 
 FORMAT_VERSION = 1
 """Version of the collection layout and of the manifest stored with it."""
@@ -566,10 +569,14 @@ class MilvusCollection:
         key: IndexKey,
         extra: Mapping[str, Any],
         started: float | None = None,
+        playlists: pd.DataFrame | None = None,
     ) -> MilvusIndex:
         """Write the songs and vectors into a new collection, index and load it, stamp it with its manifest, then
         point the alias at it and drop the old one. ``started`` (a ``perf_counter`` time) dates ``build_seconds``.
+        A collection keeps no playlist membership: ``playlists`` is said to be left out.
         """
+        if playlists is not None:
+            log.warning("Playlist membership is kept in the FAISS folder only; this Milvus index has none.")
         started = time.perf_counter() if started is None else started
         if len(vectors) != len(songs):
             raise ValueError(f"{len(vectors)} vectors for {len(songs)} songs")

@@ -167,7 +167,9 @@ class StoreTarget(Protocol):
         key: Any,
         extra: Mapping[str, Any],
         started: float | None = None,
+        playlists: pd.DataFrame | None = None,
     ) -> VectorStore:
         """Add the vectors with their songs (row i = vector i) and the manifest (``key``, ``extra``), replacing what
-        was there as one step; ``started`` (a ``perf_counter`` time) dates the manifest's ``build_seconds``."""
+        was there as one step; ``started`` (a ``perf_counter`` time) dates the manifest's ``build_seconds``;
+        ``playlists`` is the catalogue's playlist membership, kept where the store can keep it."""
         ...
