@@ -12,16 +12,15 @@ from assistant.catalogue_view import CatalogueView
 from assistant.conditions import Constraint, request_constraints, unmet_condition_notes
 from assistant.explain import explain, liked_reason, nearest_song_words, standouts
 from assistant.feedback import Feedback, audio_target, rocchio
-from assistant.open_reading import ConceptReader, add_readings
+from assistant.open_reading import ConceptReader, add_readings, prompt_concepts
 from assistant.ordering import order_positions
 from assistant.playlist_length import length_note, take_length
 from assistant.playlist_words import PLAYLIST_WORDS_FILE, load_playlist_words
 from assistant.ranking import best_of_each, diverse_order, fit_bonus, leading_order
 from assistant.results import SearchResponse, SearchResult
 from assistant.understanding import QueryIntent, describe_length, understand
-from assistant.vocabulary import Vocabulary, load_concepts, load_known_words
+from assistant.vocabulary import Vocabulary, load_known_words
 from assistant.word_lists import WORDS_FILE, load_word_lists
-from index_builder.buckets import load_bucket_spec
 from index_builder.build import open_index, searchable_by
 from index_builder.embedding import Encoder
 from index_builder.errors import IndexMismatch, QueryError
@@ -50,10 +49,8 @@ class SearchEngine:
         self.settings = settings
         self.songs = index.songs
         self.catalogue = CatalogueView(self.songs, index.scheme, index, settings)
-        spec = load_bucket_spec(settings.feature_words_path)
-        concepts = load_concepts(settings.prompts_dir / "query_concepts.toml", {k: v["words"] for k, v in spec.items()})
         self.vocabulary = Vocabulary.build(
-            concepts,
+            prompt_concepts(settings),
             self.songs["genre"],
             self.songs["artist"],
             words=load_word_lists(settings.prompts_dir / WORDS_FILE),

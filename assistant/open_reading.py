@@ -14,19 +14,22 @@ import hashlib
 import itertools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from assistant.understanding import QueryIntent, negation_start, settle_conflicts
-from assistant.vocabulary import Concept, Vocabulary, tokens
+from assistant.vocabulary import Concept, Vocabulary, load_concepts, tokens
 from index_builder.atomic import atomic_path, write_json_atomic
+from index_builder.buckets import load_bucket_spec
 from index_builder.embedding import Encoder
+from index_builder.settings import Settings
 
 log = logging.getLogger("moodring")
 
 CACHE_PREFIX = "concept-vectors-"
+CONCEPTS_FILE = "query_concepts.toml"
 MAX_PHRASES = 6
 """At most this many uncovered word pairs and words are read per request (each one lengthens the request's single
 model call: padded to the request's length, six cost about as much again as the request alone)."""
@@ -56,14 +59,13 @@ class ConceptReader:
 
     @classmethod
     def build(cls, vocabulary: Vocabulary, encoder: Encoder, cache_dir: Path, threshold: float) -> ConceptReader:
-        """Embed every concept's phrases and examples, or read them from the cache beside the model."""
-        texts, owners = [], []
-        for concept in vocabulary.concepts.values():
-            for text in dict.fromkeys([*concept.phrases, *concept.examples]):
-                texts.append(text)
-                owners.append(concept.name)
-        key = hashlib.sha256("\n".join([encoder.query_identity, *texts]).encode()).hexdigest()
+        """Embed every concept's phrases and examples, or read them from the cache beside the model, or from the
+        ones shipped in ``encoder.shipped_dir`` (``data/model/``) when they are for this encoder and these texts."""
+        texts, owners = concept_texts(vocabulary.concepts.values())
+        key = concept_key(encoder, texts)
         vectors = _read_cache(Path(cache_dir), key, len(texts), encoder.dimension)
+        if vectors is None and encoder.shipped_dir is not None:
+            vectors = _read_cache(Path(encoder.shipped_dir), key, len(texts), encoder.dimension)
         if vectors is None:
             vectors = np.asarray(encoder.encode_phrases(texts), dtype=np.float32)
             _write_cache(Path(cache_dir), key, vectors)
@@ -151,6 +153,42 @@ def _gist(concept: Concept, bucket_words: Mapping[str, Sequence[str]]) -> str:
         wanted = sorted(concept.wants[feature], key=lambda w: order.index(w) if w in order else 0)
         words.append(wanted[len(wanted) // 2])
     return ", ".join(words)
+
+
+def concept_texts(concepts: Iterable[Concept]) -> tuple[list[str], list[str]]:
+    """Every concept's phrases and examples, and the concept each belongs to, in the order they are embedded."""
+    texts, owners = [], []
+    for concept in concepts:
+        for text in dict.fromkeys([*concept.phrases, *concept.examples]):
+            texts.append(text)
+            owners.append(concept.name)
+    return texts, owners
+
+
+def concept_key(encoder: Encoder, texts: Sequence[str]) -> str:
+    """What the concept vectors depend on: how queries are embedded (``Encoder.query_identity``) and the texts."""
+    return hashlib.sha256("\n".join([encoder.query_identity, *texts]).encode()).hexdigest()
+
+
+def prompt_concepts(settings: Settings) -> list[Concept]:
+    """The concepts of ``prompts/query_concepts.toml``, their feature words checked against the thresholds file."""
+    spec = load_bucket_spec(settings.feature_words_path)
+    return load_concepts(settings.prompts_dir / CONCEPTS_FILE, {k: v["words"] for k, v in spec.items()})
+
+
+def ship_concept_vectors(settings: Settings, encoder: Encoder, folder: Path) -> Path:
+    """Embed the concepts' texts with ``encoder`` (the fast one: its fp32 queries are what the app runs) into
+    ``folder``, replacing the vectors shipped for other texts, and return the vectors' path."""
+    texts, _ = concept_texts(prompt_concepts(settings))
+    key = concept_key(encoder, texts)
+    vectors = np.asarray(encoder.encode_phrases(texts), dtype=np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"{CACHE_PREFIX}*"):
+        stale.unlink()
+    _write_cache(folder, key, vectors)
+    if _read_cache(folder, key, len(texts), encoder.dimension) is None:
+        raise OSError(f"Could not write the concept vectors into {folder}.")
+    return folder / f"{CACHE_PREFIX}{key[:16]}.npy"
 
 
 def _read_cache(folder: Path, key: str, rows: int, dimension: int) -> np.ndarray | None:

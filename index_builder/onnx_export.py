@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -31,6 +32,9 @@ import numpy as np
 from index_builder.atomic import write_json_atomic
 from index_builder.errors import ModelError
 from index_builder.model_store import MODEL_FOLDER, ModelLocation, sha256_of_file
+from index_builder.onnx_skeleton import rebuild_export, skeleton_record
+
+log = logging.getLogger("moodring")
 
 ONNX_FILE = "model.onnx"
 PREPROCESSED_FILE = "preprocessed.onnx"
@@ -71,19 +75,34 @@ def int8_export_folder(cache_dir: Path) -> Path:
     return Path(cache_dir) / f"{MODEL_FOLDER}-onnx-int8"
 
 
-def ensure_onnx_model(location: ModelLocation, cache_dir: Path) -> OnnxModel:
-    """The cached export of ``location``'s model, exported now (about 15 s) if missing, stale or damaged."""
+def ensure_onnx_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None) -> OnnxModel:
+    """The cached export of ``location``'s model; if missing, stale or damaged, rebuilt from the skeleton shipped in
+    ``shipped_dir`` (a few seconds, the same bytes) when it is for these weights, else exported now (about 15 s)."""
     folder = onnx_export_folder(cache_dir)
     cached = _verified_export(folder, location.weights_sha256)
     if cached is not None:
         return cached
+    skeleton = skeleton_record(shipped_dir, location)
+    if skeleton is not None:
+        try:
+            record = _publish(
+                folder,
+                lambda staging: rebuild_export(shipped_dir, skeleton, location, staging / ONNX_FILE),  # type: ignore[arg-type]
+                {"rebuilt_from": "shipped skeleton"},
+                location,
+                str(skeleton["export_sha256"]),
+                str(skeleton["exported_with"]),
+            )
+            return OnnxModel(folder / ONNX_FILE, str(record["sha256"]), location.weights_sha256)
+        except ModelError as problem:
+            log.info(f"Exporting the model with torch: {problem}")
     record = _publish(folder, lambda staging: export_onnx(location, staging / ONNX_FILE), {}, location)
     return OnnxModel(folder / ONNX_FILE, str(record["sha256"]), location.weights_sha256)
 
 
-def ensure_int8_model(location: ModelLocation, cache_dir: Path) -> OnnxModel:
+def ensure_int8_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None) -> OnnxModel:
     """The cached int8 version of the fp32 export, quantized now (about a minute) if missing, stale or damaged."""
-    source = ensure_onnx_model(location, cache_dir)
+    source = ensure_onnx_model(location, cache_dir, shipped_dir)
     folder = int8_export_folder(cache_dir)
     expected = {"source_onnx_sha256": source.sha256, "recipe": INT8_RECIPE}
     cached = _verified_export(folder, location.weights_sha256, expected)
@@ -129,14 +148,20 @@ def quantize_int8(source: Path, folder: Path, location: ModelLocation) -> None:
 
 
 def _publish(
-    folder: Path, make: Callable[[Path], None], extra: dict[str, object], location: ModelLocation
+    folder: Path,
+    make: Callable[[Path], None],
+    extra: dict[str, object],
+    location: ModelLocation,
+    sha256: str | None = None,
+    exported_with: str | None = None,
 ) -> dict[str, object]:
-    """Make the graph in a staging folder beside ``folder``, record it, and move it into place whole."""
+    """Make the graph in a staging folder beside ``folder``, record it (with its ``sha256`` when ``make`` checked
+    it already), and move it into place whole."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.exporting-"))
     try:
         make(staging)
-        record = {**_record_for(staging / ONNX_FILE, location.weights_sha256), **extra}
+        record = {**_record_for(staging / ONNX_FILE, location.weights_sha256, sha256, exported_with), **extra}
         write_json_atomic(staging / EXPORT_RECORD, record)
         if folder.exists():
             shutil.rmtree(folder)
@@ -197,21 +222,28 @@ def _verified_export(folder: Path, weights_sha256: str, expected: dict[str, obje
         if sha256_of_file(path) != record.get("sha256"):
             return None  # damaged or replaced: export again
         with contextlib.suppress(OSError):
-            write_json_atomic(record_path, {**record, **_record_for(path, weights_sha256, record["sha256"])})
+            renewed = _record_for(path, weights_sha256, record["sha256"], record.get("exported_with"))
+            write_json_atomic(record_path, {**record, **renewed})
     return OnnxModel(path, str(record["sha256"]), weights_sha256)
 
 
-def _record_for(path: Path, weights_sha256: str, sha256: str | None = None) -> dict[str, object]:
-    import torch
-
+def _record_for(
+    path: Path, weights_sha256: str, sha256: str | None = None, exported_with: str | None = None
+) -> dict[str, object]:
     stat = path.stat()
     return {
         "sha256": sha256 or sha256_of_file(path),
         "key": {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
         "source_weights_sha256": weights_sha256,
         "opset": OPSET,
-        "exported_with": f"torch {torch.__version__}",
+        "exported_with": exported_with or _torch_version(),
     }
+
+
+def _torch_version() -> str:
+    import torch
+
+    return f"torch {torch.__version__}"
 
 
 def _sentence_embedding_module(model: Any) -> Any:

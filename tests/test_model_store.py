@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
 
 from index_builder.errors import ModelError
-from index_builder.model_store import WEIGHTS_SHA256, assemble_from_parts, resolve_model, verify_model_folder
+from index_builder.model_store import (
+    WEIGHTS_SHA256,
+    _JoinedFiles,
+    assemble_from_parts,
+    resolve_model,
+    unpack_ahead,
+    verify_model_folder,
+)
 
 
 def _split_zip(tmp_path, files: dict[str, bytes], pieces: int = 5):
@@ -52,3 +60,32 @@ def test_real_model_is_verified(model_location):
     assert (model_location.path / "modules.json").is_file()
     # An explicit path to the same folder works too.
     assert resolve_model(model_location.path, model_location.path.parent).weights_sha256 == WEIGHTS_SHA256
+
+
+def test_the_installed_parts_unpack_ahead_while_resolve_model_waits(tmp_path):
+    cache = tmp_path / "cache"
+    assert unpack_ahead(tmp_path / "explicit", cache) is None  # a model path is set: nothing to unpack
+    assert unpack_ahead(None, cache, ["--port", "7861", "--model-path=/models/mpnet"]) is None
+    ahead = unpack_ahead(None, cache)
+    assert ahead is not None
+    location = resolve_model(None, cache)  # waits for the thread instead of unpacking a second copy
+    ahead.join()
+    assert location.weights_sha256 == WEIGHTS_SHA256
+    stamp = json.loads((location.path / ".moodring-verified.json").read_text(encoding="utf-8"))
+    assert stamp["sha256"] == WEIGHTS_SHA256  # hashed while unpacking, so the first load does not read it again
+    assert unpack_ahead(None, cache) is None  # unpacked already
+    assert sorted(p.name for p in cache.iterdir()) == ["all-mpnet-base-v2"]  # no second copy, no scratch left
+
+
+def test_the_pieces_read_as_one_file_across_their_boundaries(tmp_path):
+    blob = bytes(range(256)) * 40
+    paths = []
+    for number, (start, end) in enumerate([(0, 1000), (1000, 1001), (1001, 7000), (7000, len(blob))]):
+        paths.append(tmp_path / f"piece.{number}")
+        paths[-1].write_bytes(blob[start:end])
+    with _JoinedFiles(paths) as joined:
+        assert joined.read() == blob
+        joined.seek(995)
+        assert joined.read(10) == blob[995:1005]
+        joined.seek(-3, io.SEEK_END)
+        assert joined.read(10) == blob[-3:] and joined.tell() == len(blob)
