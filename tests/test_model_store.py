@@ -8,15 +8,17 @@ import zipfile
 
 import pytest
 
+from index_builder.embedding import prepare_ahead
 from index_builder.errors import ModelError
 from index_builder.model_store import (
     WEIGHTS_SHA256,
     _JoinedFiles,
     assemble_from_parts,
     resolve_model,
-    unpack_ahead,
     verify_model_folder,
 )
+from index_builder.onnx_export import EXPORT_RECORD, ensure_onnx_model
+from index_builder.settings import SHIPPED_MODEL_DIR
 
 
 def _split_zip(tmp_path, files: dict[str, bytes], pieces: int = 5):
@@ -62,19 +64,20 @@ def test_real_model_is_verified(model_location):
     assert resolve_model(model_location.path, model_location.path.parent).weights_sha256 == WEIGHTS_SHA256
 
 
-def test_the_installed_parts_unpack_ahead_while_resolve_model_waits(tmp_path):
-    cache = tmp_path / "cache"
-    assert unpack_ahead(tmp_path / "explicit", cache) is None  # a model path is set: nothing to unpack
-    assert unpack_ahead(None, cache, ["--port", "7861", "--model-path=/models/mpnet"]) is None
-    ahead = unpack_ahead(None, cache)
+def test_the_model_is_prepared_ahead_while_the_app_waits_for_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOODRING_MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    assert prepare_ahead(["--encoder", "nonsense", "--port"]) is not None  # only unpacks; the app reports the flag
+    ahead = prepare_ahead(["--port", "7861", "--encoder", "fast"])
     assert ahead is not None
-    location = resolve_model(None, cache)  # waits for the thread instead of unpacking a second copy
+    location = resolve_model(None, tmp_path / "cache")  # waits for the thread instead of unpacking a second copy
+    exported = ensure_onnx_model(location, tmp_path / "cache", SHIPPED_MODEL_DIR)  # waits, then finds it made
     ahead.join()
     assert location.weights_sha256 == WEIGHTS_SHA256
     stamp = json.loads((location.path / ".moodring-verified.json").read_text(encoding="utf-8"))
     assert stamp["sha256"] == WEIGHTS_SHA256  # hashed while unpacking, so the first load does not read it again
-    assert unpack_ahead(None, cache) is None  # unpacked already
-    assert sorted(p.name for p in cache.iterdir()) == ["all-mpnet-base-v2"]  # no second copy, no scratch left
+    record = json.loads((exported.path.parent / EXPORT_RECORD).read_text(encoding="utf-8"))
+    assert record["rebuilt_from"] == "shipped skeleton"
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["all-mpnet-base-v2", "all-mpnet-base-v2-onnx"]
 
 
 def test_the_pieces_read_as_one_file_across_their_boundaries(tmp_path):
