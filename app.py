@@ -11,7 +11,7 @@ from __future__ import annotations
 # isort: off
 import index_builder  # noqa: F401  first of all: it sets the process environment before numpy loads
 import sys
-from index_builder.embedding import prepare_ahead
+from index_builder.prepare import prepare_ahead
 
 if __name__ == "__main__":  # a fresh machine unpacks the model and rebuilds its export while gradio etc. import
     prepare_ahead(sys.argv[1:])

