@@ -1,8 +1,12 @@
 """``python -m bench.startup``: seconds from ``python app.py`` to the first answer, against the 10 s target.
 
 The index is built (and the query model exported) first if needed, untimed: the target is for an installed machine
-with a built index. Then ``app.py`` starts on a free port, the server is polled until it answers, and a
-gradio_client asks ``/chat`` for songs. The app's own start-up line splits its part into encoder, index and page.
+with a built index. Then ``app.py`` starts on a free port, the server is polled until it answers, and a gradio_client
+asks ``/chat`` for songs. The app's own start-up line splits its part into encoder, index and page.
+
+``--fresh-clone`` starts each time with an empty index root (the shipped index serves); ``--fresh`` with an empty
+model cache too, as on a freshly installed machine (the model unpacked and exported, the concept vectors read from
+data/model/ or embedded); ``--avx2`` starts the app as on an AVX2-only CPU.
 """
 
 from __future__ import annotations

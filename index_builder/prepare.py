@@ -20,7 +20,7 @@ from pathlib import Path
 def prepare_ahead(argv: Sequence[str]) -> subprocess.Popen | None:
     """Start ``python -m index_builder.prepare`` for the command line ``argv`` (its model and encoder flags; the
     rest are the app's) in a child process, its output discarded: a failure is met again by the app and said there."""
-    known = _parser().parse_known_args(list(argv))[0] if _readable(argv) else None
+    known = _parser(add_help=False).parse_known_args(list(argv))[0] if _readable(argv) else None
     if known is None:
         return None  # the app's own parser says what is wrong
     flags = [*(["--model-path", str(known.model_path)] if known.model_path else [])]
@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m index_builder.prepare", description=__doc__.splitlines()[0])
+def _parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m index_builder.prepare", description=__doc__.splitlines()[0], add_help=add_help
+    )
     parser.add_argument("--model-path", type=Path)
     parser.add_argument("--encoder", choices=("fast", "plain"))
     return parser
@@ -56,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _readable(argv: Sequence[str]) -> bool:
     """Whether the model and encoder flags in ``argv`` parse (without printing anything when they do not)."""
-    parser = _parser()
+    parser = _parser(add_help=False)  # the app's --help is the app's own
     parser.exit_on_error = False
     try:
         parser.parse_known_args(list(argv))

@@ -67,6 +67,8 @@ def test_real_model_is_verified(model_location):
 def test_the_model_is_prepared_ahead_while_the_app_waits_for_it(tmp_path, monkeypatch):
     monkeypatch.setenv("MOODRING_MODEL_CACHE_DIR", str(tmp_path / "cache"))
     assert prepare_ahead(["--encoder", "nonsense"]) is None  # the app's own parser says what is wrong
+    helped = prepare_ahead(["--help"])  # the app prints its own help; nothing is printed here
+    assert helped is not None and helped.wait(timeout=120) == 0
     ahead = prepare_ahead(["--port", "7861", "--encoder", "fast"])
     assert ahead is not None
     location = resolve_model(None, tmp_path / "cache")  # waits for the child instead of unpacking a second copy
