@@ -9,11 +9,13 @@ modification time still match that record, or if its sha256 does.
 The int8 graph is made from the fp32 one by onnxruntime's own dynamic quantization (``quantize_dynamic``: int8
 weights per output channel, activations quantized per batch at run time), with the feed-forward output projections
 of the upper six layers left in fp32: those of layers 6-8 are the sensitive ones (quantizing the first nine dropped
-the cosine to fp32 on the bundled descriptions from 0.990 to 0.883), while quantizing the lower six too costs 0.0035
-of mean cosine and makes documents about 1.25x faster (docs/speed.md). The fp32 export and the ONNX skeleton it can be
-rebuilt from are in index_builder/onnx_skeleton.py. Weights use 7 bits
-(``reduce_range``), so AVX2's 16-bit intermediate sums cannot saturate: the numbers are then the same on AVX2
-and on VNNI CPUs. Its record names the fp32 graph and the recipe it came from.
+the mean cosine to fp32 on the bundled descriptions from 0.990 to 0.883), while quantizing the lower six costs 0.0035
+of it and makes documents about 1.25x faster (docs/speed.md). Weights use 7 bits (``reduce_range``), so AVX2's
+16-bit intermediate sums cannot saturate: the numbers are then the same on AVX2 and on VNNI CPUs. Its record names
+the fp32 graph and the recipe it came from.
+
+A missing fp32 export is first rebuilt from the skeleton shipped in ``data/model/`` when there is one for these
+weights (index_builder/onnx_skeleton.py: the same bytes, without torch); only otherwise is it exported with torch.
 """
 
 from __future__ import annotations
