@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.understanding import QueryIntent, negation_start, settle_conflicts
+from assistant.understanding import QueryIntent, covered_words, negation_start, settle_conflicts
 from assistant.vocabulary import Concept, Vocabulary, tokens
 from index_builder.atomic import atomic_path, write_json_atomic
 from index_builder.embedding import Encoder
@@ -72,8 +72,7 @@ class ConceptReader:
     def uncovered(self, intent: QueryIntent, vocabulary: Vocabulary) -> list[str]:
         """The request's words (and adjacent pairs) that no concept, genre or artist explains, to be read."""
         lists = vocabulary.words
-        covered = {w for c in (*intent.concepts, *intent.excluded_concepts) for p in c.phrases for w in tokens(p)}
-        covered |= {w for name in (*intent.genres, *intent.artists, *intent.similar_artists) for w in tokens(name)}
+        covered = covered_words(intent)
         ignored = lists.stopwords | lists.follow_up_filler | lists.negators
         words = tokens(intent.content_text)
         # a feature word that describes the next word ("a long drive") says nothing of the songs
