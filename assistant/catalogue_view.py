@@ -314,7 +314,12 @@ class CatalogueView:
     def feature_values(self, rows: Iterable[int]) -> dict[str, np.ndarray]:
         """Each numeric feature's values (NaN where missing) for the songs at ``rows``, in that order."""
         rows = np.fromiter(rows, dtype=np.int64)
-        return {name: self.raw[name].to_numpy()[rows] for name in self.raw.columns}
+        return {name: column[rows] for name, column in self._raw_columns.items()}
+
+    @cached_property
+    def _raw_columns(self) -> dict[str, np.ndarray]:
+        """``raw``'s columns as arrays, taken once (a DataFrame column lookup costs more than the indexing)."""
+        return {name: self.raw[name].to_numpy() for name in self.raw.columns}
 
     @cached_property
     def has_audio(self) -> np.ndarray:
