@@ -272,6 +272,8 @@ class DiscoverTab:
     """The taste profile's liked songs (``Title - Artist``), which a saved profile can fill."""
     from_profile: gr.Button
     """"Start from my profile": the app wires it to the saved likes (``assistant/profile_ui.py``)."""
+    from_profile_note: gr.Markdown
+    """What "start from my profile" took, or why it took nothing."""
 
 
 def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> DiscoverTab:
@@ -370,8 +372,11 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                     playlist_note = gr.Markdown("" if choices.playlists else NO_MEMBERSHIP)
                     continue_button = gr.Button("Continue the playlist", variant="primary")
             with gr.Tab("Taste profile"):
-                liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
+                liked = gr.Dropdown(
+                    choices.songs, multiselect=True, filterable=True, label="Songs you like", elem_id="taste-liked"
+                )
                 from_profile = gr.Button("Start from my profile's likes", size="sm", elem_id="taste-from-profile")
+                from_profile_note = gr.Markdown(elem_id="taste-from-profile-note")
                 taste_button = gr.Button("Describe my taste", variant="primary")
                 with gr.Row():  # side by side where both fit, one above the other on a phone
                     taste_summary = gr.Markdown(min_width=300)
@@ -741,6 +746,7 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         follow_catalogue,
         liked,
         from_profile,
+        from_profile_note,
     )
 
 

@@ -102,6 +102,31 @@ def song_of(song_id: str, catalogue: CatalogueView, weight: float = 1.0) -> Song
     return Song(song_id, str(catalogue.titles[row]), str(catalogue.artists[row]), weight)
 
 
+def taste_seeds(profile: Profile, catalogue: CatalogueView, most: int) -> tuple[list[str], str]:
+    """The Discover tab's taste profile started from a saved profile: the labels (``Title - Artist``) of its latest
+    ``most`` liked songs that ``catalogue`` has, and one sentence saying what was taken, or why nothing was."""
+    rows = [row for row in (catalogue.row_of(s.song_id) for s in profile.likes) if row is not None]
+    labels = [catalogue.label(row) for row in rows[-most:]] if most > 0 else []
+    if not profile.likes:
+        return [], (
+            "Your profile has no liked songs yet: like songs in the chat (*love #2*, or 👍 under an answer), then "
+            "start from them."
+        )
+    if not labels:
+        if len(profile.likes) == 1:
+            return [], "The song your profile likes is not in this catalogue."
+        return [], f"None of the {len(profile.likes)} songs your profile likes is in this catalogue."
+    said = f"Started from {len(labels)} of your profile's liked songs"
+    if len(labels) == len(profile.likes):
+        said = f"Started from your profile's {len(labels)} liked song{'s' * (len(labels) != 1)}"
+    missing = len(profile.likes) - len(rows)
+    if missing:
+        said += f" ({missing} not in this catalogue)"
+    elif len(labels) < len(rows):
+        said += f" (the latest {len(labels)})"
+    return labels, said + "; press *Describe my taste*."
+
+
 def profile_markdown(profile: Profile, min_likes: int) -> str:
     """The profile in words for the page: likes, dislikes, blocked artists, songs shown, the blend."""
 
