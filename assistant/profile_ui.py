@@ -22,7 +22,14 @@ from assistant.escaping import plain_text
 from assistant.export_folders import export_folder, remove_export_folder
 from assistant.feedback import Feedback
 from assistant.profile_store import BLEND_CHOICES, ProfileStore
-from assistant.profiles import browser_secret, new_browser_id, owner_key, profile_markdown, taste_seeds
+from assistant.profiles import (
+    browser_secret,
+    new_browser_id,
+    owner_key,
+    profile_markdown,
+    save_listening_taste,
+    taste_seeds,
+)
 from index_builder.atomic import write_json_atomic
 from index_builder.errors import MoodringError, QueryError
 
@@ -180,11 +187,30 @@ def add_profile_tab(
         labels, said = taste_seeds(store.profile(state.owner), current.catalogue, settings.taste_max_liked)
         return gr.Dropdown(value=labels), said
 
+    def on_history_to_profile(taste: object, state: ChatSession, request: gr.Request) -> tuple[ChatSession, str, str]:
+        """Save the listening history read on the Discover tab as likes (the default catalogue's songs only)."""
+        state = owned(state, request)
+        if session_engine(state, engine) is not engine:
+            said = "Songs of an uploaded catalogue are not saved to your profile (their ids belong to that upload)."
+            return state, said, summary(state)
+        songs = tuple(taste) if isinstance(taste, (tuple, list)) else ()
+        try:
+            said = save_listening_taste(store, state.owner, songs, engine.catalogue, settings.taste_max_liked)
+        except MoodringError as error:
+            said = str(error)
+        return state, said, summary(state)
+
     private = {"api_visibility": "private"}
     blend.input(on_blend, [blend, session], [session, profile_view], **private)
     refresh.click(on_refresh, [session], [session, profile_view, blend], **private)
     export.click(on_export, [session, exports], [session, exported, exports], **private)
     forget.click(on_forget, [session], [session, profile_view, blend, exported], **private)
+    discover.history_to_profile.click(
+        on_history_to_profile,
+        [discover.history_taste, session],
+        [session, discover.history_to_profile_note, profile_view],
+        **private,
+    )
     discover.from_profile.click(on_from_profile, [session], [discover.liked, discover.from_profile_note], **private)
     app.load(on_load, [browser_id, session], [browser_id, session, profile_view, blend], queue=False, **private)
     _add_endpoints(engine, store, session, owned)
