@@ -332,6 +332,15 @@ class CatalogueView:
         audio = self.raw[list(self.audio_features)]
         return ((audio - self.mean[audio.columns]) / self.std[audio.columns]).fillna(0.0).to_numpy()
 
+    @cached_property
+    def audio_covariance(self) -> np.ndarray:
+        """The covariance of the standardized audio features over the songs that have any (identity when fewer than
+        two songs do)."""
+        audio = self.audio[self.has_audio]
+        if len(audio) < 2:
+            return np.eye(self.audio.shape[1])
+        return np.atleast_2d(np.cov(audio, rowvar=False))
+
     def audio_similarity(self, target: np.ndarray) -> np.ndarray:
         """Cosine between every song's standardized audio features and ``target``; 0 for songs without audio."""
         norms = np.linalg.norm(self.audio, axis=1) * max(float(np.linalg.norm(target)), 1e-12)
