@@ -83,8 +83,11 @@ class ConceptReader:
         pairs = [(a, b) for a, b in itertools.pairwise(open_words) if a and b]
         paired = {w for pair in pairs for w in pair}
         phrases = [f"{a} {b}" for a, b in pairs] + [w for w in open_words if w and w not in paired]
-        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"): the text the search
-            phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
+        # the request's own words as a whole ("on top of the world", "songs that slap"): free when no phrase was
+        # found (it is the text the search embeds anyway), worth a row of the batch when two words or more are read
+        whole = intent.content_text if len(words) > 1 else ""
+        if whole and (len(phrases) > 1 or (phrases and whole == intent.semantic_text)):
+            phrases.append(whole)
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
     @staticmethod
