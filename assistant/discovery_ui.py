@@ -17,6 +17,7 @@ lives in the components' session values, never in module state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -702,7 +703,8 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         with gr.Group(visible=False):
             history_upload = gr.File(file_count="multiple", label="files")
             history_api_mode = gr.Textbox(value="discover", label="mode", info="familiar / discover")
-            history_api_k = gr.JSON(value=engine.settings.top_k, label="k")  # any JSON: count_argument checks it
+            # any JSON (count_argument checks it); the default as JSON text, which gr.JSON takes without a warning
+            history_api_k = gr.JSON(value=json.dumps(engine.settings.top_k), label="k")
             history_output = gr.JSON(label="history")
             history_trigger = gr.Button("history")
 
