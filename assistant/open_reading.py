@@ -74,7 +74,7 @@ class ConceptReader:
         lists = vocabulary.words
         covered = covered_words(intent)
         ignored = lists.stopwords | lists.follow_up_filler | lists.negators
-        words = tokens(intent.content_text)
+        words = [w.rstrip("!") or w for w in tokens(intent.content_text)]  # "promoted!" (P!nk keeps its "!")
         # a feature word that describes the next word ("a long drive") says nothing of the songs
         ignored |= {w for w, after in itertools.pairwise(words) if after in lists.describes_other.get(w, ())}
         open_words = [
