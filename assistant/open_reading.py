@@ -48,11 +48,11 @@ class ConceptReader:
 
     def __init__(self, concepts: dict[str, Concept], owners: list[str], vectors: np.ndarray, threshold: float) -> None:
         self.concepts = concepts
-        self.owners = np.asarray(owners, dtype=object)
-        self.vectors = vectors
+        order = np.argsort(np.asarray(owners, dtype=object), kind="stable")  # each concept's examples side by side
+        self.owners = np.asarray(owners, dtype=object)[order]
+        self.vectors = np.ascontiguousarray(vectors[order])
         self.threshold = threshold
-        self._names = sorted(set(owners))
-        self._columns = {name: np.flatnonzero(self.owners == name) for name in self._names}
+        self._names, self._starts = np.unique(self.owners, return_index=True)
 
     @classmethod
     def build(cls, vocabulary: Vocabulary, encoder: Encoder, cache_dir: Path, threshold: float) -> ConceptReader:
@@ -101,17 +101,16 @@ class ConceptReader:
         whose first word is ``negated`` reads as a concept to avoid."""
         if not phrases:
             return []
-        similarity = vectors @ self.vectors.T
+        best = np.maximum.reduceat(vectors @ self.vectors.T, self._starts, axis=1)  # phrase x concept
         readings: dict[str, Reading] = {}
         read_words: set[str] = set()
-        for phrase, row in zip(phrases, similarity, strict=True):
+        for phrase, row in zip(phrases, best, strict=True):
             words = set(phrase.split())
             if len(words) <= 2 and words <= read_words:
                 continue  # a phrase whose words were read already
-            best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
-            name = max(best, key=best.__getitem__)
-            if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
-                readings[name] = Reading(phrase, name, best[name], negated=phrase.split()[0] in negated)
+            name, similarity = str(self._names[row.argmax()]), float(row.max())
+            if similarity >= self.threshold and (name not in readings or readings[name].similarity < similarity):
+                readings[name] = Reading(phrase, name, similarity, negated=phrase.split()[0] in negated)
                 read_words |= words
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
