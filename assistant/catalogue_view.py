@@ -314,7 +314,12 @@ class CatalogueView:
     def feature_values(self, rows: Iterable[int]) -> dict[str, np.ndarray]:
         """Each numeric feature's values (NaN where missing) for the songs at ``rows``, in that order."""
         rows = np.fromiter(rows, dtype=np.int64)
-        return {name: self.raw[name].to_numpy()[rows] for name in self.raw.columns}
+        return {name: column[rows] for name, column in self._raw_columns.items()}
+
+    @cached_property
+    def _raw_columns(self) -> dict[str, np.ndarray]:
+        """``raw``'s columns as arrays, taken once (a DataFrame column lookup costs more than the indexing)."""
+        return {name: self.raw[name].to_numpy() for name in self.raw.columns}
 
     @cached_property
     def has_audio(self) -> np.ndarray:
@@ -326,6 +331,15 @@ class CatalogueView:
         """Audio features standardized to mean 0 and std 1; a missing value is the catalogue mean (0)."""
         audio = self.raw[list(self.audio_features)]
         return ((audio - self.mean[audio.columns]) / self.std[audio.columns]).fillna(0.0).to_numpy()
+
+    @cached_property
+    def audio_covariance(self) -> np.ndarray:
+        """The covariance of the standardized audio features over the songs that have any (identity when fewer than
+        two songs do)."""
+        audio = self.audio[self.has_audio]
+        if len(audio) < 2:
+            return np.eye(self.audio.shape[1])
+        return np.atleast_2d(np.cov(audio, rowvar=False))
 
     def audio_similarity(self, target: np.ndarray) -> np.ndarray:
         """Cosine between every song's standardized audio features and ``target``; 0 for songs without audio."""

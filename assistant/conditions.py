@@ -89,9 +89,15 @@ CLEAN_LABEL = "clean (no explicit songs)"
 
 def unmet_condition_notes(intent: QueryIntent, view: CatalogueView) -> list[str]:
     """What a reply says about a condition this catalogue cannot check (it says so instead of ignoring it)."""
+    notes = []
     if intent.clean and view.clean is None:
-        return ["This catalogue does not mark explicit songs, so 'clean' could not be applied."]
-    return []
+        notes.append("This catalogue does not mark explicit songs, so 'clean' could not be applied.")
+    for name, how in intent.missing_artists.items():
+        if how == "by":
+            notes.append(f"This catalogue has no songs by {name}; these are the nearest to the rest of the request.")
+        else:
+            notes.append(f"{name} is not in this catalogue; these are the nearest to the rest of the request.")
+    return notes
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ lives in the components' session values, never in module state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +273,14 @@ class DiscoverTab:
     """The taste profile's liked songs (``Title - Artist``), which a saved profile can fill."""
     from_profile: gr.Button
     """"Start from my profile": the app wires it to the saved likes (``assistant/profile_ui.py``)."""
+    from_profile_note: gr.Markdown
+    """What "start from my profile" took, or why it took nothing."""
+    history_taste: gr.State
+    """The last listening history read on the tab: its taste, ``(song id, weight)`` heaviest first (None before)."""
+    history_to_profile: gr.Button
+    """"Add these songs to my profile's likes": the app wires it to the saved profile (``assistant/profile_ui.py``)."""
+    history_to_profile_note: gr.Markdown
+    """What that button saved, or why it saved nothing."""
 
 
 def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> DiscoverTab:
@@ -370,8 +379,11 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                     playlist_note = gr.Markdown("" if choices.playlists else NO_MEMBERSHIP)
                     continue_button = gr.Button("Continue the playlist", variant="primary")
             with gr.Tab("Taste profile"):
-                liked = gr.Dropdown(choices.songs, multiselect=True, filterable=True, label="Songs you like")
+                liked = gr.Dropdown(
+                    choices.songs, multiselect=True, filterable=True, label="Songs you like", elem_id="taste-liked"
+                )
                 from_profile = gr.Button("Start from my profile's likes", size="sm", elem_id="taste-from-profile")
+                from_profile_note = gr.Markdown(elem_id="taste-from-profile-note")
                 taste_button = gr.Button("Describe my taste", variant="primary")
                 with gr.Row():  # side by side where both fit, one above the other on a phone
                     taste_summary = gr.Markdown(min_width=300)
@@ -398,6 +410,11 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                     )
                     history_button = gr.Button("Read my history", variant="primary")
                     history_report = gr.Markdown(elem_id="history-report")
+                    history_to_profile = gr.Button(
+                        "Add these songs to my profile's likes", size="sm", elem_id="history-to-profile"
+                    )
+                    history_to_profile_note = gr.Markdown(elem_id="history-to-profile-note")
+                    history_taste = gr.State(None)
                     with gr.Row():
                         history_summary = gr.Markdown(min_width=300)
                         history_radar = gr.Plot(
@@ -505,11 +522,12 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
                 taste = import_history(current, paths)
                 report = history_markdown(taste)
                 if taste.profile is None:
-                    return (report, "", None, *failed(QueryError("No play matched a song of this catalogue."), folder))
+                    error = QueryError("No play matched a song of this catalogue.")
+                    return (None, report, "", None, *failed(error, folder))
                 filters = offered.filters(genres, low, high)
                 response = for_you(current, taste, mode, int(k), filters, diverse_on)
             except MoodringError as error:
-                return (escape_markdown(error), "", None, *failed(error, folder))
+                return (None, escape_markdown(error), "", None, *failed(error, folder))
             finally:
                 for path in paths:
                     discard_upload(path)  # read once; a history is nobody else's to fetch from the cache
@@ -517,12 +535,12 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
             figure = radar_figure(current.catalogue, profile, f"Your listening: {len(profile.rows)} songs")
             chart = DescribedPlot.of(figure, radar_description(current.catalogue, profile), history_radar.format)
             summary = f"**{escape_markdown(profile.summary)}**"
-            return (report, summary, chart, *shown(current, offered, response, folder, order))
+            return (tuple(taste.taste()), report, summary, chart, *shown(current, offered, response, folder, order))
 
         history_button.click(
             on_history,
             [history_files, history_mode, *filter_inputs, exports],
-            [history_report, history_summary, history_radar, *outputs],
+            [history_taste, history_report, history_summary, history_radar, *outputs],
             api_visibility="private",
         )
 
@@ -685,7 +703,8 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         with gr.Group(visible=False):
             history_upload = gr.File(file_count="multiple", label="files")
             history_api_mode = gr.Textbox(value="discover", label="mode", info="familiar / discover")
-            history_api_k = gr.JSON(value=engine.settings.top_k, label="k")  # any JSON: count_argument checks it
+            # any JSON (count_argument checks it); the default as JSON text, which gr.JSON takes without a warning
+            history_api_k = gr.JSON(value=json.dumps(engine.settings.top_k), label="k")
             history_output = gr.JSON(label="history")
             history_trigger = gr.Button("history")
 
@@ -741,6 +760,10 @@ def add_discovery_tabs(default_engine: SearchEngine, session: gr.State) -> Disco
         follow_catalogue,
         liked,
         from_profile,
+        from_profile_note,
+        history_taste,
+        history_to_profile,
+        history_to_profile_note,
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from assistant.catalogue_view import CatalogueView
 from assistant.conditions import Constraint, request_constraints, unmet_condition_notes
 from assistant.explain import explain, liked_reason, nearest_song_words, standouts
-from assistant.feedback import Feedback, audio_target, rocchio
+from assistant.feedback import Feedback, audio_target, preference, rocchio
 from assistant.open_reading import ConceptReader, add_readings, prompt_concepts
 from assistant.ordering import order_positions
 from assistant.playlist_length import length_note, take_length
@@ -322,20 +322,29 @@ class SearchEngine:
         return np.asarray([row for row, _ in kept], dtype=np.int64), [weight for _, weight in kept]
 
     def _feedback_bonus(self, feedback: Feedback, ids: np.ndarray) -> np.ndarray:
-        """Per candidate, ``feedback_audio_weight`` x the cosine of its standardized audio features with the
-        feedback's audio target (zeros without likes or dislikes)."""
+        """Per candidate, from its standardized audio features (zeros without likes or dislikes):
+        ``feedback_audio_weight`` x its cosine with the feedback's Rocchio audio target (like the liked songs), plus
+        the learned preference's weight (growing with the consistent judgements, up to ``feedback_preference_weight``)
+        x its standing along the preference direction (``assistant/feedback.py``)."""
         if not (feedback.likes or feedback.dislikes) or len(ids) == 0 or not self.catalogue.audio_features:
             return np.zeros(len(ids), dtype=np.float32)
         liked, weights = self._liked_rows(feedback)
-        audio = self.catalogue.audio
-        settings = self.settings
+        catalogue, settings = self.catalogue, self.settings
+        audio = catalogue.audio
+        disliked = audio[catalogue.rows_of(feedback.dislikes)]
+        bonus = np.zeros(len(ids))
         target = audio_target(
-            audio[liked], weights, audio[self.catalogue.rows_of(feedback.dislikes)],
-            settings.feedback_like_weight, settings.feedback_dislike_weight,
-        )  # fmt: skip
-        if target is None:
-            return np.zeros(len(ids), dtype=np.float32)
-        return (settings.feedback_audio_weight * self.catalogue.audio_similarity(target)[ids]).astype(np.float32)
+            audio[liked], weights, disliked, settings.feedback_like_weight, settings.feedback_dislike_weight
+        )
+        if target is not None:
+            bonus += settings.feedback_audio_weight * catalogue.audio_similarity(target)[ids]
+        learned = preference(
+            audio[liked], weights, disliked, catalogue.audio_covariance, settings.feedback_preference_ridge
+        )
+        if learned is not None:
+            weight = learned.weight(settings.feedback_preference_weight, settings.feedback_preference_half)
+            bonus += weight * np.where(catalogue.has_audio[ids], learned.scores(audio[ids]), 0.0)
+        return bonus.astype(np.float32)
 
     def _liked_reasons(self, feedback: Feedback, rows: np.ndarray) -> list[str | None]:
         """For each shown row, the title of the liked song it is most like, when it is like it enough (half

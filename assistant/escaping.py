@@ -17,6 +17,7 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;", "@": "&#64;"}
 """``$`` as an entity: the rendered page never holds ``$$`` in its source, so KaTeX is never started on it.
 ``@`` as an entity: no bare e-mail address becomes a ``mailto:`` link."""
 _BACKSLASHED = frozenset("\\`*_[]#|~")
+_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES) + "".join(_BACKSLASHED)) + "]")
 _AUTOLINKS = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<![\w.])(www)(\.)")
 """``https://`` and ``www.``, which GitHub Markdown turns into links, broken with an entity that reads the same."""
 _LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
@@ -27,7 +28,7 @@ def escape_markdown(text: object) -> str:
     """``text`` as Markdown that renders exactly as written: no HTML, formatting, formula, link or line break."""
     plain = _SURROGATES.sub("\ufffd", str(text))
     plain = _CONTROL.sub("", _LINE_BREAKS.sub(" ", plain))
-    escaped = "".join(_ENTITIES.get(char) or (f"\\{char}" if char in _BACKSLASHED else char) for char in plain)
+    escaped = _SPECIAL.sub(lambda m: _ENTITIES.get(m.group()) or f"\\{m.group()}", plain)
     escaped = _AUTOLINKS.sub(lambda m: "&#58;" if m.group(1) else f"{m.group(2)}&#46;", escaped)
     return _LINE_START.sub(
         lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), escaped

@@ -1,5 +1,7 @@
 """A listener's feedback (liked songs with weights, disliked songs, blocked artists) and how it moves a search: a
-Rocchio blend of the query embedding and of a standardized audio target. The arithmetic takes plain arrays."""
+Rocchio blend of the query embedding and of a standardized audio target, and a preference direction in audio space
+learned from the liked against the disliked songs, trusted more as consistent judgements accumulate. The arithmetic
+takes plain arrays."""
 
 from __future__ import annotations
 
@@ -108,3 +110,60 @@ def audio_target(
     width = (liked if len(liked) else disliked).shape[1]
     target = rocchio(np.zeros(width), liked, liked_weights, disliked, like_weight, dislike_weight)
     return None if not np.any(target) else target
+
+
+@dataclass(frozen=True)
+class Preference:
+    """A direction in standardized audio space along which the listener's likes stand above their dislikes.
+
+    ``direction`` is scaled so that the catalogue's songs project onto it with standard deviation 1 (a song's
+    ``audio @ direction`` is how many catalogue standard deviations it stands out the liked way); ``consistent`` is
+    how many judgements (likes and dislikes, each counted once) fall on their own side of the midway point between
+    the liked and the disliked songs' mean projections."""
+
+    direction: np.ndarray
+    consistent: int
+
+    def scores(self, audio: np.ndarray) -> np.ndarray:
+        """Each row's standing along the direction, squashed into (-1, 1) by tanh (a far outlier cannot outweigh
+        the request)."""
+        return np.tanh(np.asarray(audio, dtype=np.float64) @ self.direction)
+
+    def weight(self, most: float, half: float) -> float:
+        """How much this preference counts: ``most x n / (n + half)`` for ``n`` consistent judgements, so one like
+        barely moves an answer and twenty consistent ones count almost ``most``."""
+        return most * self.consistent / (self.consistent + half) if self.consistent else 0.0
+
+
+def preference(
+    liked: np.ndarray,
+    liked_weights: Iterable[float],
+    disliked: np.ndarray,
+    covariance: np.ndarray,
+    ridge: float,
+) -> Preference | None:
+    """Fisher's linear discriminant between the liked songs' standardized audio features and the disliked songs'
+    (the catalogue's mean, 0, stands in for the disliked while there are none), with the catalogue's covariance of
+    those features (``covariance``, ridge-regularized by ``ridge`` x identity) as the shared within-class scatter:
+    ``direction ~ (covariance + ridge I)^-1 (weighted mean(liked) - mean(disliked))``.
+
+    The catalogue's covariance, not the few judged songs', keeps the direction steady from the first like; dividing
+    it out separates a feature the listener cares about from the ones that merely go with it (acoustic songs are
+    also quiet). None without likes, or when likes and dislikes sit at the same place.
+    """
+    weights = np.asarray(list(liked_weights), dtype=np.float64)
+    if not len(liked) or weights.sum() <= 0:
+        return None
+    liked = np.asarray(liked, dtype=np.float64)
+    disliked = np.asarray(disliked, dtype=np.float64).reshape(-1, liked.shape[1])
+    liked_mean = (weights[:, None] * liked).sum(axis=0) / weights.sum()
+    disliked_mean = disliked.mean(axis=0) if len(disliked) else np.zeros(liked.shape[1])
+    covariance = np.asarray(covariance, dtype=np.float64)
+    direction = np.linalg.solve(covariance + ridge * np.eye(len(covariance)), liked_mean - disliked_mean)
+    spread = float(np.sqrt(max(direction @ covariance @ direction, 0.0)))
+    if spread < 1e-12:
+        return None
+    direction = direction / spread
+    midway = 0.5 * (liked_mean + disliked_mean) @ direction
+    consistent = int((liked @ direction > midway).sum() + (disliked @ direction < midway).sum())
+    return Preference(direction, consistent)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.understanding import QueryIntent, negation_start, settle_conflicts
+from assistant.understanding import QueryIntent, covered_words, negation_start, settle_conflicts
 from assistant.vocabulary import Concept, Vocabulary, load_concepts, tokens
 from index_builder.atomic import atomic_path, write_json_atomic
 from index_builder.buckets import load_bucket_spec
@@ -51,11 +51,11 @@ class ConceptReader:
 
     def __init__(self, concepts: dict[str, Concept], owners: list[str], vectors: np.ndarray, threshold: float) -> None:
         self.concepts = concepts
-        self.owners = np.asarray(owners, dtype=object)
-        self.vectors = vectors
+        order = np.argsort(np.asarray(owners, dtype=object), kind="stable")  # each concept's examples side by side
+        self.owners = np.asarray(owners, dtype=object)[order]
+        self.vectors = np.ascontiguousarray(vectors[order])
         self.threshold = threshold
-        self._names = sorted(set(owners))
-        self._columns = {name: np.flatnonzero(self.owners == name) for name in self._names}
+        self._names, self._starts = np.unique(self.owners, return_index=True)
 
     @classmethod
     def build(cls, vocabulary: Vocabulary, encoder: Encoder, cache_dir: Path, threshold: float) -> ConceptReader:
@@ -74,10 +74,9 @@ class ConceptReader:
     def uncovered(self, intent: QueryIntent, vocabulary: Vocabulary) -> list[str]:
         """The request's words (and adjacent pairs) that no concept, genre or artist explains, to be read."""
         lists = vocabulary.words
-        covered = {w for c in (*intent.concepts, *intent.excluded_concepts) for p in c.phrases for w in tokens(p)}
-        covered |= {w for name in (*intent.genres, *intent.artists, *intent.similar_artists) for w in tokens(name)}
+        covered = covered_words(intent)
         ignored = lists.stopwords | lists.follow_up_filler | lists.negators
-        words = tokens(intent.content_text)
+        words = [w.rstrip("!") or w for w in tokens(intent.content_text)]  # "promoted!" (P!nk keeps its "!")
         # a feature word that describes the next word ("a long drive") says nothing of the songs
         ignored |= {w for w, after in itertools.pairwise(words) if after in lists.describes_other.get(w, ())}
         open_words = [
@@ -86,8 +85,11 @@ class ConceptReader:
         pairs = [(a, b) for a, b in itertools.pairwise(open_words) if a and b]
         paired = {w for pair in pairs for w in pair}
         phrases = [f"{a} {b}" for a, b in pairs] + [w for w in open_words if w and w not in paired]
-        if len(phrases) > 1:  # the request's own words as a whole ("on top of the world"): the text the search
-            phrases.append(intent.content_text)  # embeds anyway when no phrase was found, so it costs nothing then
+        # the request's own words as a whole ("on top of the world", "songs that slap"): free when no phrase was
+        # found (it is the text the search embeds anyway), worth a row of the batch when two words or more are read
+        whole = intent.content_text if len(words) > 1 else ""
+        if whole and (len(phrases) > 1 or (phrases and whole == intent.semantic_text)):
+            phrases.append(whole)
         return list(dict.fromkeys(phrases))[:MAX_PHRASES]
 
     @staticmethod
@@ -101,17 +103,16 @@ class ConceptReader:
         whose first word is ``negated`` reads as a concept to avoid."""
         if not phrases:
             return []
-        similarity = vectors @ self.vectors.T
+        best = np.maximum.reduceat(vectors @ self.vectors.T, self._starts, axis=1)  # phrase x concept
         readings: dict[str, Reading] = {}
         read_words: set[str] = set()
-        for phrase, row in zip(phrases, similarity, strict=True):
+        for phrase, row in zip(phrases, best, strict=True):
             words = set(phrase.split())
             if len(words) <= 2 and words <= read_words:
                 continue  # a phrase whose words were read already
-            best = {name: float(row[cols].max()) for name, cols in self._columns.items()}
-            name = max(best, key=best.__getitem__)
-            if best[name] >= self.threshold and (name not in readings or readings[name].similarity < best[name]):
-                readings[name] = Reading(phrase, name, best[name], negated=phrase.split()[0] in negated)
+            name, similarity = str(self._names[row.argmax()]), float(row.max())
+            if similarity >= self.threshold and (name not in readings or readings[name].similarity < similarity):
+                readings[name] = Reading(phrase, name, similarity, negated=phrase.split()[0] in negated)
                 read_words |= words
         return sorted(readings.values(), key=lambda r: -r.similarity)
 
@@ -177,7 +178,7 @@ def prompt_concepts(settings: Settings) -> list[Concept]:
 
 
 def ship_concept_vectors(settings: Settings, encoder: Encoder, folder: Path) -> Path:
-    """Embed the concepts' texts with ``encoder`` (the fast one: its fp32 queries are what the app runs) into
+    """Embed the concepts' texts with ``encoder`` (the fast one: its default queries are what the app runs) into
     ``folder``, replacing the vectors shipped for other texts, and return the vectors' path."""
     texts, _ = concept_texts(prompt_concepts(settings))
     key = concept_key(encoder, texts)

@@ -15,14 +15,21 @@ from dataclasses import dataclass
 import gradio as gr
 
 from assistant.api_arguments import text_argument
-from assistant.chat import ChatSession, rate_song
+from assistant.chat import ChatSession, rate_song, session_engine
 from assistant.discovery_ui import DiscoverTab, exports_root
 from assistant.engine import SearchEngine
 from assistant.escaping import plain_text
 from assistant.export_folders import export_folder, remove_export_folder
 from assistant.feedback import Feedback
 from assistant.profile_store import BLEND_CHOICES, ProfileStore
-from assistant.profiles import browser_secret, new_browser_id, owner_key, profile_markdown
+from assistant.profiles import (
+    browser_secret,
+    new_browser_id,
+    owner_key,
+    profile_markdown,
+    save_listening_taste,
+    taste_seeds,
+)
 from index_builder.atomic import write_json_atomic
 from index_builder.errors import MoodringError, QueryError
 
@@ -174,21 +181,37 @@ def add_profile_tab(
         state = dataclasses.replace(state, dialogue=dialogue)
         return state, "Forgotten: nothing about you is kept any more.", False, gr.File(value=None, visible=False)
 
-    def on_from_profile(state: ChatSession, request: gr.Request) -> gr.Dropdown:
+    def on_from_profile(state: ChatSession, request: gr.Request) -> tuple[gr.Dropdown, str]:
         state = owned(state, request)
-        labels = [
-            engine.catalogue.label(row)
-            for row in (engine.catalogue.row_of(s.song_id) for s in store.profile(state.owner).likes)
-            if row is not None
-        ]
-        return gr.Dropdown(value=labels[-settings.taste_max_liked :])
+        current = session_engine(state, engine)
+        labels, said = taste_seeds(store.profile(state.owner), current.catalogue, settings.taste_max_liked)
+        return gr.Dropdown(value=labels), said
+
+    def on_history_to_profile(taste: object, state: ChatSession, request: gr.Request) -> tuple[ChatSession, str, str]:
+        """Save the listening history read on the Discover tab as likes (the default catalogue's songs only)."""
+        state = owned(state, request)
+        if session_engine(state, engine) is not engine:
+            said = "Songs of an uploaded catalogue are not saved to your profile (their ids belong to that upload)."
+            return state, said, summary(state)
+        songs = tuple(taste) if isinstance(taste, (tuple, list)) else ()
+        try:
+            said = save_listening_taste(store, state.owner, songs, engine.catalogue, settings.taste_max_liked)
+        except MoodringError as error:
+            said = str(error)
+        return state, said, summary(state)
 
     private = {"api_visibility": "private"}
     blend.input(on_blend, [blend, session], [session, profile_view], **private)
     refresh.click(on_refresh, [session], [session, profile_view, blend], **private)
     export.click(on_export, [session, exports], [session, exported, exports], **private)
     forget.click(on_forget, [session], [session, profile_view, blend, exported], **private)
-    discover.from_profile.click(on_from_profile, [session], [discover.liked], **private)
+    discover.history_to_profile.click(
+        on_history_to_profile,
+        [discover.history_taste, session],
+        [session, discover.history_to_profile_note, profile_view],
+        **private,
+    )
+    discover.from_profile.click(on_from_profile, [session], [discover.liked, discover.from_profile_note], **private)
     app.load(on_load, [browser_id, session], [browser_id, session, profile_view, blend], queue=False, **private)
     _add_endpoints(engine, store, session, owned)
     return song_choices

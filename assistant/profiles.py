@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.catalogue_view import CatalogueView
@@ -100,6 +101,52 @@ def song_of(song_id: str, catalogue: CatalogueView, weight: float = 1.0) -> Song
     if row is None:
         return Song(song_id, weight=weight)
     return Song(song_id, str(catalogue.titles[row]), str(catalogue.artists[row]), weight)
+
+
+def taste_seeds(profile: Profile, catalogue: CatalogueView, most: int) -> tuple[list[str], str]:
+    """The Discover tab's taste profile started from a saved profile: the labels (``Title - Artist``) of its latest
+    ``most`` liked songs that ``catalogue`` has, and one sentence saying what was taken, or why nothing was."""
+    rows = [row for row in (catalogue.row_of(s.song_id) for s in profile.likes) if row is not None]
+    labels = [catalogue.label(row) for row in rows[-most:]] if most > 0 else []
+    if not profile.likes:
+        return [], (
+            "Your profile has no liked songs yet: like songs in the chat (*love #2*, or 👍 under an answer), then "
+            "start from them."
+        )
+    if not labels:
+        if len(profile.likes) == 1:
+            return [], "The song your profile likes is not in this catalogue."
+        return [], f"None of the {len(profile.likes)} songs your profile likes is in this catalogue."
+    said = f"Started from {len(labels)} of your profile's liked songs"
+    if len(labels) == len(profile.likes):
+        said = f"Started from your profile's {len(labels)} liked song{'s' * (len(labels) != 1)}"
+    missing = len(profile.likes) - len(rows)
+    if missing:
+        said += f" ({missing} not in this catalogue)"
+    elif len(labels) < len(rows):
+        said += f" (the latest {len(labels)})"
+    return labels, said + "; press *Describe my taste*."
+
+
+def save_listening_taste(
+    store: ProfileStore, owner: str, taste: Sequence[tuple[str, float]], catalogue: CatalogueView, most: int
+) -> str:
+    """Save a listening history's taste (``ListeningTaste.taste()``: song ids with play weights) as likes: the
+    ``most`` heaviest songs of ``catalogue`` with a positive weight, each weighing its share of the heaviest (the
+    most played counts as much as a liked click, the rest less). One sentence saying what was saved, or why nothing
+    was; a full profile is a ProfileError."""
+    if not taste:
+        return "Read a listening history first, then add its songs to your profile."
+    found = [(str(song_id), float(weight)) for song_id, weight in taste if catalogue.row_of(str(song_id)) is not None]
+    liked = sorted(((s, w) for s, w in found if w > 0), key=lambda pair: -pair[1])[: max(most, 0)]
+    if not liked:
+        return "No song of that history was heard more than skipped in this catalogue, so there is nothing to like."
+    heaviest = liked[0][1]
+    store.like(owner, [song_of(song_id, catalogue, weight / heaviest) for song_id, weight in liked])
+    left = len([w for _, w in found if w > 0]) - len(liked)
+    said = f"Added the {len(liked)} song{'s' * (len(liked) != 1)} you played most to your profile's likes"
+    said += f" ({left} played less left out)" if left else ""
+    return said + "; the most played counts as much as a like, the rest by how much you played them."
 
 
 def profile_markdown(profile: Profile, min_likes: int) -> str:

@@ -49,6 +49,9 @@ class QueryIntent:
     """No songs the catalogue marks explicit ("clean", "family friendly")."""
     all_versions: bool = False
     """Keep every version of a song ("include remixes"); by default remixes, live and feat. versions count once."""
+    missing_artists: dict[str, str] = field(default_factory=dict)
+    """Names the request gives that no artist here has, as typed, with how: ``by`` or ``like`` (``party songs by
+    Metallica``); the reply says so, and the open reading never reads one as a mood."""
 
     def required_words(self) -> dict[str, set[str]]:
         """Per feature, the words a result must have (intersection of the constraint concepts naming it)."""
@@ -170,6 +173,7 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     typed = re.sub(r"(?<=\w)['’]s\b", "", text)
     capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", typed) if w[:1].isupper()}
     kept = _take_mentions(words, vocabulary, intent, capitalized)
+    kept = _take_missing_artists(kept, typed, capitalized, intent, vocabulary)
     intent.concepts = settle_conflicts(intent.concepts)
     intent.content_text = " ".join(kept)
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
@@ -503,6 +507,60 @@ def _take_mentions(words: list[str], vocabulary: Vocabulary, intent: QueryIntent
             kept.extend(words[position : position + length])
         position += length
     return kept
+
+
+def covered_words(intent: QueryIntent) -> set[str]:
+    """The request's words that a concept, genre or artist it names explains (or a name no artist here has)."""
+    concepts = (*intent.concepts, *intent.excluded_concepts)
+    covered = {w for c in concepts for p in c.phrases for w in tokens(p)}
+    names = (*intent.genres, *intent.artists, *intent.similar_artists, *intent.missing_artists)
+    return covered | {w for name in names for w in tokens(name)}
+
+
+def _take_missing_artists(
+    kept: list[str], typed: str, capitalized: set[str], intent: QueryIntent, vocabulary: Vocabulary
+) -> list[str]:
+    """Find names of artists this catalogue does not have; return the words that stay in the semantic text.
+
+    A capitalized run of unexplained words is such a name after ``by`` (``party songs by Metallica``), after
+    ``like`` when it is two words or more or a word of it is no everyday word (``like Coldplay``, ``like Lana Del
+    Rey``, not ``like Sunday morning``), or after a negator on the same terms (``without Pitbull``: it leaves the
+    text, so it cannot pull towards the name).
+    Capitals mean nothing in a request typed all in capitals or in title case.
+    """
+    lists = vocabulary.words
+    typed_words = re.findall(r"[\w&$!+']+", typed)
+    if len(typed_words) >= 3 and sum(w[:1].isupper() for w in typed_words) > 0.6 * len(typed_words):
+        return kept
+    as_typed = {w.casefold(): w for w in typed_words}
+    covered = covered_words(intent)
+
+    def unexplained(word: str) -> bool:
+        return word in capitalized and word not in covered and word not in lists.stopwords
+
+    result: list[str] = []
+    position = 0
+    while position < len(kept):
+        end = position
+        while end < len(kept) and unexplained(kept[end]):
+            end += 1
+        name_words = kept[position:end]
+        before = kept[position - 1] if position > 0 else ""
+        negation = negation_start(kept, position, lists) if name_words else None
+        unusual = len(name_words) > 1 or any(not _is_english(w, vocabulary.known_words) for w in name_words)
+        how = "by" if before in lists.name_cues else "like" if before in lists.similar_cues and unusual else None
+        if name_words and (how or (negation is not None and unusual)):
+            name = " ".join(as_typed.get(w, w) for w in name_words)
+            if negation is not None:
+                del result[len(result) - (position - negation) :]  # "without Pitbull": all of it leaves the text
+            else:
+                intent.missing_artists[name] = how or "by"
+                result.extend(name_words)
+            position = end
+            continue
+        result.append(kept[position])
+        position += 1
+    return result
 
 
 def _concept_in_context(

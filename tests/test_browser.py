@@ -141,8 +141,23 @@ def test_a_like_click_changes_the_next_answer_and_is_remembered(page, refused):
     summary = page.locator("#profile-summary", has_text="Liked (1)")
     summary.wait_for(timeout=REPLY_WAIT_MS)
     assert title in summary.inner_text()
+
+    page.get_by_role("tab", name="Discover").click()  # the taste profile starts from the saved like
+    page.get_by_role("tab", name="Taste profile").click()
+    start = page.get_by_role("button", name="Start from my profile's likes")
+    start.click()
+    note = page.locator("#taste-from-profile-note", has_text="Started from your profile's 1 liked song")
+    note.wait_for(timeout=REPLY_WAIT_MS)
+    page.locator("#taste-liked", has_text=title).wait_for(timeout=REPLY_WAIT_MS)
+
+    page.get_by_role("tab", name="Profile", exact=True).click()
     page.get_by_role("button", name="Forget me").click()
     page.locator("#profile-summary", has_text="Forgotten").wait_for(timeout=REPLY_WAIT_MS)
+    page.get_by_role("tab", name="Discover").click()
+    start.click()
+    page.locator("#taste-from-profile-note", has_text="Your profile has no liked songs yet").wait_for(
+        timeout=REPLY_WAIT_MS
+    )
     assert refused == [], f"the page tried to reach outside the app: {refused}"
 
 
@@ -184,6 +199,14 @@ def test_a_playlist_continues_in_the_chat_and_a_history_reads_in_discover(page, 
     report.wait_for(timeout=REPLY_WAIT_MS)
     assert "Not A Song Here" in report.inner_text()  # what did not match, and why
     page.locator("#discover-results", has_text="Looking for").wait_for(timeout=REPLY_WAIT_MS)
+
+    page.get_by_role("button", name="Add these songs to my profile's likes").click()  # the history into the profile
+    added = page.locator("#history-to-profile-note", has_text="Added the 2 songs you played most")
+    added.wait_for(timeout=REPLY_WAIT_MS)
+    page.get_by_role("tab", name="Profile", exact=True).click()
+    summary = page.locator("#profile-summary", has_text="Liked (2)")
+    summary.wait_for(timeout=REPLY_WAIT_MS)
+    assert "Someone Like You" in summary.inner_text() and "Hello" in summary.inner_text()
     assert refused == [], f"the page tried to reach outside the app: {refused}"
 
 

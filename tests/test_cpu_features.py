@@ -73,12 +73,13 @@ def test_the_fast_path_follows_the_cpu_unless_a_precision_is_set():
 def test_encoder_reports_its_path(model_location):
     laptop = capped(cpuinfo_flags(LAPTOP), None)
     fast = Encoder(model_location, "fast", cpu=laptop)
-    assert (fast.document_precision, fast.query_precision) == ("int8", "fp32")  # int8 queries: only when asked
-    assert fast.description == "fast encoder: documents onnxruntime int8, queries onnxruntime fp32 (CPU flags: avx2)"
+    assert (fast.document_precision, fast.query_precision) == ("int8", "int8w")  # dynamic int8: only when asked
+    assert fast.description == "fast encoder: documents onnxruntime int8, queries onnxruntime int8w (CPU flags: avx2)"
     assert Encoder(model_location, "fast", cpu=laptop, query_precision="int8").query_precision == "int8"
+    assert Encoder(model_location, "fast", cpu=laptop, query_precision="fp32").query_precision == "fp32"
     assert Encoder(model_location, "plain", cpu=laptop, query_precision="int8").query_precision == "fp32"
     server = Encoder(model_location, "fast", cpu=capped(cpuinfo_flags(SAPPHIRE_RAPIDS), None))
-    assert (server.document_precision, server.query_precision) == ("bf16", "fp32")
+    assert (server.document_precision, server.query_precision) == ("bf16", "int8w")
     assert "sentence-transformers bf16" in server.description
     with pytest.raises(ConfigError, match="Unknown encoder precision 'int4'"):
         Encoder(model_location, "fast", precision="int4")

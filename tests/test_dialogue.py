@@ -366,3 +366,31 @@ def test_uploads_live_only_in_a_temporary_folder(bundled_engine, tmp_path):
     written = [p for p in session.workspace.rglob("*") if p.is_file()]
     assert written and all(p.resolve().is_relative_to(session.workspace.resolve()) for p in written)
     release(session)
+
+
+@pytest.mark.parametrize(
+    ("message", "leans_happy"),
+    [("I like calm music", False), ("I hate Mondays, cheer me up", True), ("i dont like sad songs", True)],
+)
+def test_a_taste_said_in_words_is_a_request_not_a_missing_title(bundled_engine, message, leans_happy):
+    """A feedback cue before words that name no song but describe songs ("I like calm music") asks for songs."""
+    reply, state = respond(message, DialogueState(), bundled_engine, 10)
+    assert "There is no song called" not in reply
+    assert len(state.last_page) == 10 and not state.feedback
+    catalogue = bundled_engine.catalogue
+    shown = catalogue.rows_of([r.song_id for r in state.last_page])
+    valence = statistics.median(catalogue.raw["valence"].to_numpy()[shown])
+    assert (valence > catalogue.raw["valence"].median()) == leans_happy
+
+
+def test_an_artist_the_catalogue_lacks_is_said_and_never_read_as_a_mood(bundled_engine):
+    wanted = bundled_engine.understand("party songs by Metallica")
+    assert wanted.missing_artists == {"Metallica": "by"} and not wanted.readings
+    reply, _ = respond("party songs by Metallica", DialogueState(), bundled_engine, 10)
+    assert "This catalogue has no songs by Metallica" in reply
+    reply, _ = respond("upbeat songs like Metallica", DialogueState(), bundled_engine, 10)
+    assert "Metallica is not in this catalogue" in reply
+    excluded = bundled_engine.understand("chill songs without Metallica")
+    assert "metallica" not in excluded.semantic_text and not excluded.missing_artists
+    for everyday in ("songs that feel like Sunday morning", "Songs By The Sea", "music by candlelight"):
+        assert not bundled_engine.understand(everyday).missing_artists, everyday

@@ -10,7 +10,7 @@ import pytest
 from assistant.chat import ChatSession, chat, rate_song
 from assistant.dialogue import DialogueState, respond
 from assistant.dialogue.feedback import FeedbackRequest, read_feedback
-from assistant.feedback import Feedback, audio_target, rocchio
+from assistant.feedback import Feedback, audio_target, preference, rocchio
 from assistant.profile_store import ProfileStore
 from assistant.word_lists import load_feedback_words
 from evaluation.listener import REQUESTS, run_listener
@@ -47,6 +47,27 @@ def test_rocchio_moves_towards_likes_and_away_from_dislikes():
     assert heavier[1] > 0  # the weighted mean follows the heavier like
     assert np.allclose(rocchio(query, np.zeros((0, 3)), [], np.zeros((0, 3)), 0.6, 0.3), query)
     assert audio_target(np.zeros((0, 3)), [], np.zeros((0, 3)), 0.6, 0.3) is None
+
+
+def test_the_learned_preference_separates_the_feature_liked_from_one_that_merely_goes_with_it():
+    # features 0 and 1 go together in the catalogue (correlation 0.8); the likes differ from the dislikes in both,
+    # as they would when only feature 0 matters to the listener and feature 1 follows it
+    covariance = np.array([[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    liked = np.array([[1.5, 1.2, 0.3], [1.2, 0.9, -0.3], [1.8, 1.5, 0.0]])
+    disliked = np.array([[-1.0, -0.8, 0.1], [-1.2, -1.0, -0.1]])
+    learned = preference(liked, [1.0, 1.0, 1.0], disliked, covariance, 0.0)
+    assert learned is not None and learned.consistent == 5
+    # a song with feature 0 high ranks above one with only the companion feature 1 high
+    assert learned.scores(np.array([[1.0, 0.0, 0.0]]))[0] > learned.scores(np.array([[0.0, 1.0, 0.0]]))[0]
+    # projections of the catalogue have standard deviation 1 along the direction
+    assert np.isclose(learned.direction @ covariance @ learned.direction, 1.0)
+    # the weight grows with consistent judgements towards the most, half of it at `half`
+    assert learned.weight(1.0, 5.0) == 0.5
+    one = preference(liked[:1], [1.0], np.zeros((0, 3)), covariance, 0.1)
+    assert one is not None and one.consistent == 1 and one.weight(1.0, 5.0) < learned.weight(1.0, 5.0)
+    # likes and dislikes that cancel out, or no likes, teach nothing
+    assert preference(liked[:1], [1.0], liked[:1], covariance, 0.1) is None
+    assert preference(np.zeros((0, 3)), [], disliked, covariance, 0.1) is None
 
 
 def test_feedback_keeps_one_verdict_per_song_and_says_what_changed():
@@ -192,4 +213,5 @@ def test_the_simulated_listener_is_learned_from(bundled_engine):
         assert len(report.precision) == 11
         assert np.mean(report.precision[1:]) >= report.precision[0] + 0.3, report.precision
         assert report.disliked_again == [] and report.blocked_again == [] and report.repeated == []
-    assert np.mean([r.precision[-1] for r in reports]) > np.mean([r.precision[0] for r in reports])
+    # the target: after the tenth turn, at least 0.3 above the start, averaged over the requests
+    assert np.mean([r.gain for r in reports]) >= 0.3, [r.precision for r in reports]

@@ -13,6 +13,8 @@ from assistant.listening.for_you import for_you, import_history
 from assistant.listening.history_files import HistoryError, HistoryLimits, read_history, read_history_file
 from assistant.listening.matching import HOW, NO_ARTIST, NO_TITLE, match_plays
 from assistant.listening.taste_weights import play_weights
+from assistant.profile_store import ProfileError, ProfileStore
+from assistant.profiles import save_listening_taste
 from index_builder.settings import Settings
 from tests.helpers import playlist_catalogue, test_settings
 
@@ -249,3 +251,31 @@ def test_import_history_gives_a_taste_and_for_you_modes(playlist_engine, tmp_pat
     assert "p2" in [r.song_id for r in discover.results]  # once: not a lot
     with pytest.raises(Exception, match="mode must be familiar or discover"):
         for_you(playlist_engine, taste, "loud")
+
+
+def test_a_history_is_saved_as_weighted_likes_in_the_profile(playlist_engine, tmp_path):
+    path = _write(tmp_path / "mine.csv", "title,artist,plays\nGym Rush,Power Crew,5\nLift Off,Power Crew,1\n")
+    taste = import_history(playlist_engine, [path]).taste()
+    catalogue = playlist_engine.catalogue
+    store = ProfileStore(tmp_path / "profiles.sqlite3", max_entries=5)
+    owner = "browser:history-import-xxxx"
+    said = save_listening_taste(store, owner, taste, catalogue, 50)
+    assert said == (
+        "Added the 2 songs you played most to your profile's likes; the most played counts as much as a like, the "
+        "rest by how much you played them."
+    )
+    likes = store.profile(owner).likes
+    assert [(s.song_id, s.title, s.weight) for s in likes] == [("p1", "Gym Rush", 1.0), ("p2", "Lift Off", 0.2)]
+    assert store.profile(owner).blend_on(2)  # the saved likes steer answers like clicked ones
+
+    other = "browser:history-import-yyyy"
+    assert "(1 played less left out)" in save_listening_taste(store, other, taste, catalogue, 1)
+    assert [s.song_id for s in store.profile(other).likes] == ["p1"]
+    assert save_listening_taste(store, other, (), catalogue, 50).startswith("Read a listening history first")
+    skipped = [("p3", -0.5), ("not-in-this-catalogue", 3.0)]
+    assert save_listening_taste(store, other, skipped, catalogue, 50).startswith("No song of that history was heard")
+
+    full = ProfileStore(tmp_path / "full.sqlite3", max_entries=1)
+    with pytest.raises(ProfileError, match="the most it keeps is 1"):
+        save_listening_taste(full, owner, taste, catalogue, 50)
+    assert full.profile(owner).likes == ()  # all or nothing

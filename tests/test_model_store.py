@@ -80,7 +80,8 @@ def test_the_model_is_prepared_ahead_while_the_app_waits_for_it(tmp_path, monkey
     record = json.loads((exported.path.parent / EXPORT_RECORD).read_text(encoding="utf-8"))
     assert record["rebuilt_from"] == "shipped skeleton"
     made = sorted(p.name for p in (tmp_path / "cache").iterdir() if not p.name.startswith("."))
-    assert made == ["all-mpnet-base-v2", "all-mpnet-base-v2-onnx"]  # one of each: no second copy, no scratch left
+    # one of each (the model, its export, the default 8-bit-weight query graph): no second copy, no scratch left
+    assert made == ["all-mpnet-base-v2", "all-mpnet-base-v2-onnx", "all-mpnet-base-v2-onnx-w8"]
     assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".assemble-")]
 
 

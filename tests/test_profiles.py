@@ -15,7 +15,7 @@ import pytest
 
 from assistant.feedback import Feedback
 from assistant.profile_store import MIGRATIONS, ProfileError, ProfileStore, Song, check_owner
-from assistant.profiles import browser_secret, owner_key, saved_feedback
+from assistant.profiles import browser_secret, owner_key, saved_feedback, song_of, taste_seeds
 from index_builder.errors import QueryError
 from index_builder.settings import PROJECT_ROOT
 
@@ -190,3 +190,28 @@ def test_thirty_sessions_writing_at_once_leave_thirty_separate_profiles(tmp_path
         assert [s.song_id for s in profile.dislikes] == [f"bad{n}"]
         assert profile.blocked == (f"Artist {n}",)
         assert [s.song_id for s in profile.shown] == [f"s{n}-0"]
+
+
+def test_the_taste_profile_starts_from_the_saved_likes_or_says_there_are_none(store, bundled_engine):
+    catalogue = bundled_engine.catalogue
+    owner = "browser:taste-seeds-xxxxxxxxxx"
+    assert taste_seeds(store.profile(owner), catalogue, 50) == (
+        [],
+        "Your profile has no liked songs yet: like songs in the chat (*love #2*, or 👍 under an answer), then start "
+        "from them.",
+    )
+    ids = [str(song_id) for song_id in bundled_engine.songs["song_id"].iloc[:3]]
+    store.like(owner, [song_of(song_id, catalogue) for song_id in ids])
+    labels, said = taste_seeds(store.profile(owner), catalogue, 50)
+    assert labels == [catalogue.label(catalogue.row_of(song_id)) for song_id in ids]
+    assert said == "Started from your profile's 3 liked songs; press *Describe my taste*."
+    assert taste_seeds(store.profile(owner), catalogue, 2)[0] == labels[1:]  # the latest ones
+    store.like(owner, [Song("not-in-this-catalogue")])
+    labels_now, said = taste_seeds(store.profile(owner), catalogue, 50)
+    assert labels_now == labels and said.startswith("Started from 3 of your profile's liked songs (1 not in this")
+    store.forget(owner)
+    store.like(owner, [Song("not-in-this-catalogue")])
+    assert taste_seeds(store.profile(owner), catalogue, 50) == (
+        [],
+        "The song your profile likes is not in this catalogue.",
+    )

@@ -33,13 +33,19 @@ def test_the_subset_is_every_kth_row_and_written_once(tmp_path):
     assert target.stat().st_mtime_ns == written  # same subset: the file is left alone
 
 
-def test_kept_scores_are_reused_only_for_the_same_index_and_query_path(tmp_path):
+def test_kept_scores_are_reused_only_for_the_same_index_query_path_and_word_lists(tmp_path):
     (tmp_path / "manifest.json").write_text('{"files": "a"}')
-    key = _results_key(tmp_path, "w:fast:fp32")
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "words.toml").write_text("a = 1")
+    key = _results_key(tmp_path, "w:fast:fp32", prompts)
     kept = tmp_path / GATE_FILE.format(label="int8")
     sets = {"existing": {"precision": 0.9, "ndcg": 0.95, "tops": [[1]]}}
     kept.write_text(json.dumps({"key": key, "query_identity": "w:fast:fp32", "sets": sets}))
     assert _saved_scores(kept, key)["existing"].precision == 0.9
-    assert _saved_scores(kept, _results_key(tmp_path, "w:fast:int8")) is None  # other queries
+    assert _saved_scores(kept, _results_key(tmp_path, "w:fast:int8", prompts)) is None  # other queries
+    (prompts / "words.toml").write_text("a = 2")  # requests are read another way
+    assert _saved_scores(kept, _results_key(tmp_path, "w:fast:fp32", prompts)) is None
+    (prompts / "words.toml").write_text("a = 1")
     (tmp_path / "manifest.json").write_text('{"files": "b"}')  # the index changed
-    assert _saved_scores(kept, _results_key(tmp_path, "w:fast:fp32")) is None
+    assert _saved_scores(kept, _results_key(tmp_path, "w:fast:fp32", prompts)) is None

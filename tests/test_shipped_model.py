@@ -62,7 +62,7 @@ def test_a_changed_skeleton_or_other_weights_are_refused(model_location, tmp_pat
 
 def test_the_shipped_concept_vectors_match_the_prompts(encoder, tmp_path):
     texts, _ = concept_texts(prompt_concepts(Settings()))
-    key = concept_key(encoder, texts)  # the default fast encoder's fp32 queries, as the app runs them
+    key = concept_key(encoder, texts)  # the default fast encoder's queries, as the app runs them
     shipped = _read_cache(SHIPPED_MODEL_DIR, key, len(texts), encoder.dimension)
     if shipped is None:
         pytest.fail(f"{RESHIP} (none for the texts of prompts/query_concepts.toml)")

@@ -43,7 +43,8 @@ from assistant.explain import explain_in_full
 from assistant.language import english_check
 from assistant.results import SearchResult
 from assistant.titles import SongNotFound
-from assistant.understanding import QueryIntent
+from assistant.understanding import QueryIntent, understand
+from assistant.vocabulary import tokens
 from assistant.word_lists import FEEDBACK_FILE, load_feedback_words
 from index_builder.errors import MoodringError
 
@@ -301,9 +302,18 @@ def _feedback(
         found = find_artist(heard.target, engine.vocabulary.artists, heard.strong)
     else:
         found = find_song(heard.target, state, catalogue, heard.strong)
-    if found is None:
-        return None
+    if found is None or (found.reply and heard.kind != "unblock" and _reads_as_request(heard.target, engine)):
+        return None  # "I like calm music", "I hate Mondays, cheer me up": a request, not a missing title
     return give_feedback(heard.kind, found, state, catalogue)
+
+
+def _reads_as_request(target: str, engine: SearchEngine) -> bool:
+    """Whether words that name no song describe songs instead: a mood, genre, artist, year or count, or a music
+    word ("songs with a lot of bass")."""
+    intent = understand(target, engine.vocabulary)
+    named = intent.concepts or intent.excluded_concepts or intent.genres or intent.artists or intent.similar_artists
+    music = engine.vocabulary.words.music_nouns & set(tokens(target))
+    return bool(named or music or intent.year_min or intent.year_max or intent.count)
 
 
 def _like_liked(state: DialogueState, engine: SearchEngine, k: int | None) -> tuple[str, DialogueState]:
