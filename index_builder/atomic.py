@@ -50,3 +50,18 @@ def exclusive(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def held_elsewhere(lock_file: Path) -> bool:
+    """Whether another holder has ``lock_file`` locked right now (``exclusive``'s lock), without waiting for it."""
+    try:
+        handle = open(lock_file)  # noqa: SIM115  closed below
+    except OSError:
+        return False  # no lock file: nobody has ever held it
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

@@ -35,7 +35,7 @@ from index_builder.cpu_features import CpuFeatures, detect_cpu
 from index_builder.encoder_backends import EmbeddingBackend, OnnxBackend, TorchBackend
 from index_builder.errors import ConfigError
 from index_builder.model_store import ModelLocation, resolve_model
-from index_builder.onnx_export import ensure_int8_model, ensure_onnx_model, ensure_weight8_model
+from index_builder.onnx_export import ensure_int8_model, ensure_onnx_model, ensure_weight8_model, weight8_being_made
 from index_builder.settings import Settings
 
 ENCODER_KINDS = ("fast", "plain")
@@ -92,7 +92,8 @@ class Encoder:
                 f"Unknown query precision {query_precision!r}: choose one of {', '.join(QUERY_PRECISIONS)}."
             )
         # auto is int8w on every path; dynamic int8 queries missed the quality gate by 0.002 on one set (docs/speed.md)
-        self.query_precision = choose_query_precision(kind, query_precision)
+        self._query_precision = choose_query_precision(kind, query_precision)
+        self._query_auto = kind == "fast" and query_precision == "auto"
         self.dimension = _hidden_size(location.path)
         self._export_dir = Path(export_dir) if export_dir is not None else Settings().model_cache_dir
         self.shipped_dir = shipped_dir
@@ -120,6 +121,25 @@ class Encoder:
             query_precision=settings.encoder_query_precision,
             shipped_dir=settings.shipped_model_dir,
         )
+
+    @property
+    def query_precision(self) -> str:
+        """How requests are embedded: ``int8w``, ``fp32``, ``int8``. Asked for ``auto``, a process that finds the
+        8-bit-weight graph being made by another one (a fresh machine's first start, which makes it ahead) answers
+        with the fp32 export instead, for its whole life, rather than wait for it; the two are interchangeable
+        (``query_family``). Decided on first use."""
+        with self._loading:
+            if self._query_auto and self._query_precision == "int8w" and self._queries is None:
+                if weight8_being_made(self.location, self._export_dir):
+                    self._query_precision = "fp32"
+                self._query_auto = False
+            return self._query_precision
+
+    @property
+    def query_family(self) -> str:
+        """``fp32`` for fp32 and 8-bit-weight queries (cosine 0.9997 apart, which the graph's probe check holds above
+        0.999), ``int8`` for the dynamic int8 graph: vectors of one family are interchangeable in caches."""
+        return "int8" if self.query_precision == "int8" else "fp32"
 
     @property
     def export_dir(self) -> Path:
@@ -151,8 +171,8 @@ class Encoder:
 
     @property
     def query_identity(self) -> str:
-        """What a query or phrase vector depends on: the weights, the encoder and the query precision."""
-        return f"{self.weights_sha256}:{self.kind}:{self.query_precision}"
+        """What a query or phrase vector depends on: the weights, the encoder and the query family."""
+        return f"{self.weights_sha256}:{self.kind}:{self.query_family}"
 
     def matches_manifest(self, manifest: Mapping[str, object]) -> bool:
         """Whether an index manifest says its vectors were made by these weights in this encoder's vector family."""
@@ -280,15 +300,16 @@ class Encoder:
     def _query_backend(self) -> EmbeddingBackend:
         if self.kind == "plain":
             return self._document_backend()
-        if self.query_precision == "int8":
+        precision = self.query_precision
+        if precision == "int8":
             return self._int8_backend()
         with self._loading:
             if self._queries is None:
-                if self.query_precision == "int8w":
+                if precision == "int8w":
                     exported = ensure_weight8_model(self.location, self._export_dir, self.shipped_dir)
                 else:
                     exported = ensure_onnx_model(self.location, self._export_dir, self.shipped_dir)
-                self._queries = OnnxBackend(exported.path, self.location.path, precision=self.query_precision)
+                self._queries = OnnxBackend(exported.path, self.location.path, precision=precision)
             return self._queries
 
 

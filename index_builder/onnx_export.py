@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from index_builder.atomic import exclusive, write_json_atomic
+from index_builder.atomic import exclusive, held_elsewhere, write_json_atomic
 from index_builder.errors import ModelError
 from index_builder.model_store import MODEL_FOLDER, ModelLocation, sha256_of_file
 from index_builder.onnx_skeleton import rebuild_export, skeleton_record
@@ -152,11 +152,33 @@ def ensure_int8_model(location: ModelLocation, cache_dir: Path, shipped_dir: Pat
     return OnnxModel(folder / ONNX_FILE, str(record["sha256"]), location.weights_sha256)
 
 
-def ensure_weight8_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None) -> OnnxModel:
-    """The cached 8-bit-weight version of the fp32 export, quantized now (a few seconds) if missing or stale."""
-    source = ensure_onnx_model(location, cache_dir, shipped_dir)
-    with exclusive(Path(cache_dir) / WEIGHT8_LOCK):  # one quantization at a time (prepare_ahead's and the encoder's)
+def ensure_weight8_model(
+    location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None, lock_held: bool = False
+) -> OnnxModel:
+    """The cached 8-bit-weight version of the fp32 export, quantized now (a few seconds) if missing or stale.
+
+    Its lock (``weight8_lock``; ``lock_held``: the caller holds it) is taken before the fp32 export's, always in
+    that order, so while another process makes this graph from the start, ``weight8_being_made`` says so and the
+    app can answer with the fp32 export meanwhile."""
+    with contextlib.nullcontext() if lock_held else weight8_lock(cache_dir):
+        source = ensure_onnx_model(location, cache_dir, shipped_dir)
         return _ensure_weight8_model(location, cache_dir, source)
+
+
+def weight8_lock(cache_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """The lock held while the 8-bit-weight graph is made: one quantization at a time, across processes."""
+    return exclusive(Path(cache_dir) / WEIGHT8_LOCK)
+
+
+def weight8_being_made(location: ModelLocation, cache_dir: Path) -> bool:
+    """Whether the 8-bit-weight graph is not ready yet and another process is making it now (a fresh machine's
+    ``python -m index_builder.prepare``)."""
+    source = _verified_export(onnx_export_folder(cache_dir), location.weights_sha256)
+    if source is not None:
+        expected = {"source_onnx_sha256": source.sha256, "recipe": WEIGHT8_RECIPE}
+        if _verified_export(weight8_export_folder(cache_dir), location.weights_sha256, expected) is not None:
+            return False
+    return held_elsewhere(Path(cache_dir) / WEIGHT8_LOCK)
 
 
 def _ensure_weight8_model(location: ModelLocation, cache_dir: Path, source: OnnxModel) -> OnnxModel:

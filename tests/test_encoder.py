@@ -23,6 +23,7 @@ from index_builder.onnx_export import (
     int8_export_folder,
     onnx_export_folder,
     weight8_export_folder,
+    weight8_lock,
 )
 from index_builder.settings import Settings
 from tests.helpers import spotify_catalogue, test_settings
@@ -171,3 +172,16 @@ def test_encoder_bench_judges_every_target(tmp_path, encoder, model_location):
     assert 0.0 <= report.agreement <= 1.0 and report.repeat_model_calls == 0
     assert report.added > 0 and report.added <= report.re_embedded < report.songs  # only new or changed texts
     assert report.targets()[0].name == "index build throughput"
+
+
+def test_a_start_that_finds_the_8bit_graph_being_made_answers_with_fp32(model_location, tmp_path):
+    """A fresh machine's app finds ``python -m index_builder.prepare`` making the 8-bit-weight graph: it embeds with
+    the fp32 export rather than wait, and the next start, finding the lock free, uses (or makes) the 8-bit graph."""
+    cache, shipped = tmp_path / "models", Settings().shipped_model_dir
+    with weight8_lock(cache):  # another holder, as the prepare child is
+        first = Encoder(model_location, "fast", export_dir=cache, shipped_dir=shipped)
+        assert (first.query_precision, first.query_family) == ("fp32", "fp32")
+        calm = first.encode_query("calm songs for a rainy day")
+    later = Encoder(model_location, "fast", export_dir=cache, shipped_dir=shipped)
+    assert later.query_precision == "int8w" and later.query_identity == first.query_identity
+    assert float(later.encode_query("calm songs for a rainy day") @ calm) > MIN_COSINE["int8w"]
