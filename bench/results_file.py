@@ -28,7 +28,7 @@ def write_section(path: Path, name: str, text: str) -> None:
 
 def read_sections(text: str) -> dict[str, str]:
     """The sections of a results file by name (unmarked text counts as ``speed``)."""
-    found = {m.group(1): m.group(2).strip() for m in re.finditer(r"<!-- (\w+) -->\n(.*?)\n<!-- /\1 -->", text, re.S)}
+    found = {m.group(1): m.group(2).strip() for m in re.finditer(r"<!-- ([\w-]+) -->\n(.*?)\n<!-- /\1 -->", text, re.S)}
     if not found and text.strip():
         found["speed"] = text.strip()
     return found

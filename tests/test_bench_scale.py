@@ -48,9 +48,11 @@ def test_each_command_replaces_only_its_own_section(tmp_path):
     path.write_text("# Speed\n\nold tables\n")  # written before sections existed
     write_section(path, "scale", "## Scale\n\nfirst")
     write_section(path, "scale", "## Scale\n\nsecond")
+    write_section(path, "targets-avx2", "## Targets on AVX2")  # a hyphenated name survives the next write
     write_section(path, "targets", "## Targets")
     assert read_sections(path.read_text()) == {
         "speed": "# Speed\n\nold tables",
         "targets": "## Targets",
         "scale": "## Scale\n\nsecond",
+        "targets-avx2": "## Targets on AVX2",
     }
