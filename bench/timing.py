@@ -20,16 +20,15 @@ class TimedEncoder:
         self.seconds = 0.0
 
     def encode_query(self, text: str) -> np.ndarray:
-        started = time.perf_counter()
-        try:
-            return self.wrapped.encode_query(text)
-        finally:
-            self.seconds += time.perf_counter() - started
+        return self._timed(self.wrapped.encode_query, text)
 
     def encode_queries(self, texts: Any) -> np.ndarray:
+        return self._timed(self.wrapped.encode_queries, texts)
+
+    def _timed(self, embed: Any, argument: Any) -> np.ndarray:
         started = time.perf_counter()
         try:
-            return self.wrapped.encode_queries(texts)
+            return embed(argument)
         finally:
             self.seconds += time.perf_counter() - started
 

@@ -138,18 +138,7 @@ def _ensure_onnx_model(location: ModelLocation, cache_dir: Path, shipped_dir: Pa
 def ensure_int8_model(location: ModelLocation, cache_dir: Path, shipped_dir: Path | None = None) -> OnnxModel:
     """The cached int8 version of the fp32 export, quantized now (about a minute) if missing, stale or damaged."""
     source = ensure_onnx_model(location, cache_dir, shipped_dir)
-    folder = int8_export_folder(cache_dir)
-    expected = {"source_onnx_sha256": source.sha256, "recipe": INT8_RECIPE}
-    cached = _verified_export(folder, location.weights_sha256, expected)
-    if cached is not None:
-        return cached
-    import onnxruntime
-
-    made_with = {"quantized_with": f"onnxruntime {onnxruntime.__version__}"}
-    record = _publish(
-        folder, lambda staging: quantize_int8(source.path, staging, location), {**expected, **made_with}, location
-    )
-    return OnnxModel(folder / ONNX_FILE, str(record["sha256"]), location.weights_sha256)
+    return _ensure_quantized(location, source, int8_export_folder(cache_dir), INT8_RECIPE, quantize_int8)
 
 
 def ensure_weight8_model(
@@ -162,7 +151,7 @@ def ensure_weight8_model(
     app can answer with the fp32 export meanwhile."""
     with contextlib.nullcontext() if lock_held else weight8_lock(cache_dir):
         source = ensure_onnx_model(location, cache_dir, shipped_dir)
-        return _ensure_weight8_model(location, cache_dir, source)
+        return _ensure_quantized(location, source, weight8_export_folder(cache_dir), WEIGHT8_RECIPE, quantize_weight8)
 
 
 def weight8_lock(cache_dir: Path) -> contextlib.AbstractContextManager[None]:
@@ -181,9 +170,15 @@ def weight8_being_made(location: ModelLocation, cache_dir: Path) -> bool:
     return held_elsewhere(Path(cache_dir) / WEIGHT8_LOCK)
 
 
-def _ensure_weight8_model(location: ModelLocation, cache_dir: Path, source: OnnxModel) -> OnnxModel:
-    folder = weight8_export_folder(cache_dir)
-    expected = {"source_onnx_sha256": source.sha256, "recipe": WEIGHT8_RECIPE}
+def _ensure_quantized(
+    location: ModelLocation,
+    source: OnnxModel,
+    folder: Path,
+    recipe: dict[str, object],
+    quantize: Callable[[Path, Path, ModelLocation], None],
+) -> OnnxModel:
+    """The graph in ``folder`` made from ``source`` by ``recipe``, made now by ``quantize`` if missing or stale."""
+    expected = {"source_onnx_sha256": source.sha256, "recipe": recipe}
     cached = _verified_export(folder, location.weights_sha256, expected)
     if cached is not None:
         return cached
@@ -191,7 +186,7 @@ def _ensure_weight8_model(location: ModelLocation, cache_dir: Path, source: Onnx
 
     made_with = {"quantized_with": f"onnxruntime {onnxruntime.__version__}"}
     record = _publish(
-        folder, lambda staging: quantize_weight8(source.path, staging, location), {**expected, **made_with}, location
+        folder, lambda staging: quantize(source.path, staging, location), {**expected, **made_with}, location
     )
     return OnnxModel(folder / ONNX_FILE, str(record["sha256"]), location.weights_sha256)
 

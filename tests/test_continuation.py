@@ -199,17 +199,18 @@ def _handler(app, name):
 def test_page_handlers_for_history_and_continuation(app, tmp_path):
     history = tmp_path / "mine.csv"
     history.write_text("title,artist,plays\nGym Rush,Power Crew,4\n<b>Odd</b>,Nobody,1\n", encoding="utf-8")
-    report, summary, chart, markdown, csv_path, *_ = _handler(app, "on_history")(
+    taste, report, summary, chart, markdown, csv_path, *_ = _handler(app, "on_history")(
         [str(history)], "familiar", None, 2012, 2020, 3, True, None
     )
+    assert len(taste) == 1 and taste[0][1] == 4.0  # the one matched song (song id, plays)
     assert "Matched 4 of 5 plays (80%)" in report and "&lt;b&gt;Odd" in report and "<b>" not in report
     assert summary.startswith("**Your song")
     assert chart.chart.startswith("Taste profile of 1 songs against the catalogue average")
     assert "Gym Rush" in markdown and csv_path.endswith(".csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,c,d,e\n1,2,3,4,5\n", encoding="utf-8")
-    message, *_ = _handler(app, "on_history")([str(bad)], "discover", None, 2012, 2020, 3, True, None)
-    assert message.startswith("bad.csv is a CSV, but not a listening history")
+    taste, message, *_ = _handler(app, "on_history")([str(bad)], "discover", None, 2012, 2020, 3, True, None)
+    assert taste is None and message.startswith("bad.csv is a CSV, but not a listening history")
     listing, *_ = _handler(app, "on_continue")(["Block Party", "Corner Store"], None, None, 2012, 2020, 2, True, None)
     assert "Rain Waltz" in listing and "often together with" in listing
     named, *_ = _handler(app, "on_continue")([], "Gym Hits", None, 2012, 2020, 2, True, None)
