@@ -171,9 +171,10 @@ def understand(text: str, vocabulary: Vocabulary) -> QueryIntent:
     remaining = _take_count(remaining, intent)
     words = tokens(remaining)
     typed = re.sub(r"(?<=\w)['’]s\b", "", text)
-    capitalized = {w.casefold() for w in re.findall(r"[\w&$!+']+", typed) if w[:1].isupper()}
+    typed_words = re.findall(r"[\w&$!+']+", typed)
+    capitalized = {w.casefold() for w in typed_words if w[:1].isupper()}
     kept = _take_mentions(words, vocabulary, intent, capitalized)
-    kept = _take_missing_artists(kept, typed, capitalized, intent, vocabulary)
+    kept = _take_missing_artists(kept, typed_words, capitalized, intent, vocabulary)
     intent.concepts = settle_conflicts(intent.concepts)
     intent.content_text = " ".join(kept)
     intent.semantic_text = semantic_text(intent.content_text, intent.concepts)
@@ -518,7 +519,7 @@ def covered_words(intent: QueryIntent) -> set[str]:
 
 
 def _take_missing_artists(
-    kept: list[str], typed: str, capitalized: set[str], intent: QueryIntent, vocabulary: Vocabulary
+    kept: list[str], typed_words: list[str], capitalized: set[str], intent: QueryIntent, vocabulary: Vocabulary
 ) -> list[str]:
     """Find names of artists this catalogue does not have; return the words that stay in the semantic text.
 
@@ -529,7 +530,6 @@ def _take_missing_artists(
     Capitals mean nothing in a request typed all in capitals or in title case.
     """
     lists = vocabulary.words
-    typed_words = re.findall(r"[\w&$!+']+", typed)
     if len(typed_words) >= 3 and sum(w[:1].isupper() for w in typed_words) > 0.6 * len(typed_words):
         return kept
     as_typed = {w.casefold(): w for w in typed_words}
@@ -553,8 +553,8 @@ def _take_missing_artists(
             name = " ".join(as_typed.get(w, w) for w in name_words)
             if negation is not None:
                 del result[len(result) - (position - negation) :]  # "without Pitbull": all of it leaves the text
-            else:
-                intent.missing_artists[name] = how or "by"
+            elif how is not None:
+                intent.missing_artists[name] = how
                 result.extend(name_words)
             position = end
             continue

@@ -76,6 +76,8 @@ class EncoderReport:
     ndcg: dict[str, float] = field(default_factory=dict)
     agreement: float = 0.0
     query_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
+    query_cosine: tuple[float, float] = (0.0, 0.0)
+    """The fast encoder's request vectors against plain fp32's, lowest and mean cosine."""
     repeat_model_calls: int = 0
     added: int = 0
     re_embedded: int = 0
@@ -113,6 +115,13 @@ class EncoderReport:
                 f"{plain_q[0]:.1f} / {plain_q[1]:.1f} ms",
                 f"{fast_q[0]:.1f} / {fast_q[1]:.1f} ms",
                 fast_q[0] < plain_q[0],
+            ),
+            Target(
+                "request vectors, cosine to plain fp32 (lowest / mean)",
+                "(reported)",
+                "1.0000",
+                f"{self.query_cosine[0]:.4f} / {self.query_cosine[1]:.4f}",
+                None,
             ),
             Target(
                 "model calls for a repeated query", "0", "0", str(self.repeat_model_calls), not self.repeat_model_calls
@@ -175,14 +184,17 @@ def bench_encoders(
     requests = benchmark_queries(timed_queries, seed=8)
     say(f"timing {len(requests)} distinct query embeddings with each encoder, alternating")
     seconds: dict[str, list[float]] = {"plain": [], "fast": []}
+    vectors: dict[str, list[np.ndarray]] = {"plain": [], "fast": []}
     plain.clear_query_cache()
     fast.clear_query_cache()
     for number, text in enumerate(requests):
         for label, encoder in _alternating((("plain", plain), ("fast", fast)), number):
             started = time.perf_counter()
-            encoder.encode_query(text)
+            vectors[label].append(encoder.encode_query(text))
             seconds[label].append(time.perf_counter() - started)
     report.query_ms = {label: percentiles_ms(values) for label, values in seconds.items()}
+    cosines = np.sum(np.stack(vectors["plain"]) * np.stack(vectors["fast"]), axis=1)
+    report.query_cosine = (float(cosines.min()), float(cosines.mean()))
     calls = fast.model_calls
     fast.encode_query(requests[0])
     report.repeat_model_calls = fast.model_calls - calls
